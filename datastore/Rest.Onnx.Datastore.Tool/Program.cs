@@ -1,0 +1,1 @@
+Console.Error.WriteLine("rest-datastore: not implemented yet"); return 2;

@@ -1,0 +1,1 @@
+Console.Error.WriteLine("rest-export: not implemented yet"); return 2;
