@@ -1,0 +1,1 @@
+Console.Error.WriteLine("rest-demo-model: not implemented yet"); return 2;
