@@ -144,7 +144,8 @@ public sealed partial class Generator
         run.Source.Draft(_context.AsSpan(0, _length), _tree);
         var room = _context.Length - _length;            // tokens that still fit
         var remaining = options.MaxNewTokens - stats.TokensGenerated;
-        var tree = Limit(_tree, Math.Min(room, remaining) - 1);
+        // A step yields at most depth + 1 tokens and caches nodes + 1 rows: trim what cannot be used.
+        var tree = Limit(_tree, maxDepth: Math.Min(room, remaining) - 1, maxNodes: room);
         var t1 = Stopwatch.GetTimestamp();
 
         var rows = tree.Count + 1;
@@ -200,14 +201,23 @@ public sealed partial class Generator
         Volatile.Write(ref _busy, 0);
     }
 
-    /// <summary>The tree itself, or its first <paramref name="maxNodes"/> nodes (a breadth-first prefix is still a tree).</summary>
-    private DraftTree Limit(DraftTree tree, int maxNodes)
+    /// <summary>The tree itself, or a copy without nodes deeper than <paramref name="maxDepth"/> and with at most <paramref name="maxNodes"/> nodes.</summary>
+    private DraftTree Limit(DraftTree tree, int maxDepth, int maxNodes)
     {
-        if (tree.Count <= maxNodes) return tree;
+        if (tree.MaxDepth <= maxDepth && tree.Count <= maxNodes) return tree;
         _truncated.Clear();
         var tokens = tree.Tokens;
         var parents = tree.Parents;
-        for (var i = 0; i < Math.Max(maxNodes, 0); i++) _truncated.Add(tokens[i], parents[i]);
+        var depths = tree.Depths;
+        if (_remap.Length < tree.Count) _remap = new int[tree.Capacity];
+        for (var i = 0; i < tree.Count; i++)
+        {
+            _remap[i] = -2;
+            if (depths[i] > maxDepth || _truncated.Count >= maxNodes) continue;
+            var parent = parents[i] < 0 ? -1 : _remap[parents[i]];
+            if (parent == -2) continue; // its parent was dropped
+            _remap[i] = _truncated.Add(tokens[i], parent);
+        }
         return _truncated;
     }
 

@@ -25,6 +25,7 @@ public sealed partial class Generator : IDisposable
     private int[] _allRows;
     private DraftTree _tree;
     private DraftTree _truncated;
+    private int[] _remap = [];
     private AcceptedPath _path;
     private PromptLookupDraftSource? _promptLookup;
     private int _length;
