@@ -102,7 +102,7 @@ public sealed class DatastoreSearcher
         for (var s = 0; s < _matchRanges.Length && remaining > 0; s++)
         {
             var range = _matchRanges[s];
-            var end = Math.Min(range.End, range.Start + remaining);
+            var end = range.Start + Math.Min(range.Count, remaining);
             for (var i = range.Start; i < end; i++)
             {
                 var n = _reader.ReadContinuation(s, i, matchLength, continuation);
