@@ -1,3 +1,4 @@
+using Rest.Onnx.Datastore.Search;
 using Rest.Onnx.Datastore.Drafting;
 
 namespace Rest.Onnx.Tests.Runtime;

@@ -1,5 +1,5 @@
 using Rest.Onnx.Datastore.Drafting;
-using Rest.Onnx.Drafting;
+using Rest.Onnx.Datastore.Search;
 
 namespace Rest.Onnx;
 
@@ -12,7 +12,7 @@ namespace Rest.Onnx;
 public sealed class PromptLookupDraftSource : IDraftSource
 {
     private readonly DraftOptions _options;
-    private readonly ContinuationTrie _trie;
+    private readonly DraftTrieBuilder _trie = new();
     private int[] _matchLengths = new int[256];
 
     /// <summary>Creates a source with the given options.</summary>
@@ -21,7 +21,6 @@ public sealed class PromptLookupDraftSource : IDraftSource
     {
         options.Validate();
         _options = options;
-        _trie = new ContinuationTrie(options.MaxOccurrences * options.ContinuationLength);
     }
 
     /// <summary>The options this source was made with.</summary>
@@ -58,6 +57,6 @@ public sealed class PromptLookupDraftSource : IDraftSource
             _trie.Add(context.Slice(e + 1, length));
             occurrences++;
         }
-        _trie.BuildTree(destination, Math.Min(_options.Budget, destination.Capacity));
+        _trie.EmitTopNodes(Math.Min(_options.Budget, destination.Capacity), destination);
     }
 }

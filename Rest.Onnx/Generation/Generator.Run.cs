@@ -44,8 +44,8 @@ public sealed partial class Generator
         }
         if (options.StopStrings is { Count: > 0 } && _model.Tokenizer is null)
             throw new InvalidOperationException($"Stop strings need a tokenizer; model '{_model.Folder}' has none.");
-        if (options.Drafting == DraftingStrategy.Rest && options.DraftSource is null)
-            throw new ArgumentException("Drafting.Rest needs a datastore draft source (GenerationOptions.DraftSource).", nameof(options));
+        if (options.Drafting == DraftingStrategy.Rest && options.DraftSource is null && options.Datastores is not { Count: > 0 })
+            throw new ArgumentException("DraftingStrategy.Rest needs GenerationOptions.Datastores (open them with RestModel.OpenDatastore).", nameof(options));
         if (Interlocked.Exchange(ref _busy, 1) != 0) throw new InvalidOperationException("This generator is already running; use one generator per concurrent run.");
 
         RunState? run = null;
@@ -229,6 +229,10 @@ public sealed partial class Generator
             case DraftingStrategy.PromptLookup:
                 if (_promptLookup is null || _promptLookup.Options != options.Draft) _promptLookup = new PromptLookupDraftSource(options.Draft);
                 return _promptLookup;
+            case DraftingStrategy.Rest:
+                if (_datastoreSource is null || _datastoreSource.Options != options.Draft || !ReferenceEquals(_datastoreSource.Datastores, options.Datastores))
+                    _datastoreSource = new DatastoreDraftSource(options.Datastores!, options.Draft);
+                return _datastoreSource;
             default:
                 return NoDraftSource.Instance;
         }

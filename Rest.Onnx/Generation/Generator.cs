@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Rest.Onnx.Acceptance;
 using Rest.Onnx.Datastore.Drafting;
+using Rest.Onnx.Datastore.Search;
 using Rest.Onnx.Execution;
 
 namespace Rest.Onnx;
@@ -28,6 +29,7 @@ public sealed partial class Generator : IDisposable
     private int[] _remap = [];
     private AcceptedPath _path;
     private PromptLookupDraftSource? _promptLookup;
+    private DatastoreDraftSource? _datastoreSource;
     private int _length;
     private int _busy;
     private bool _disposed;

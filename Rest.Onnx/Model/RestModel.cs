@@ -1,4 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
+using Rest.Onnx.Datastore.Format;
+using Rest.Onnx.Datastore.Reading;
 using Rest.Onnx.Execution;
 using Rest.Onnx.Model;
 using Rest.Onnx.Tokenization;
@@ -94,6 +96,37 @@ public sealed class RestModel : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         return new Generator(this);
+    }
+
+    /// <summary>
+    /// Opens a datastore for REST drafting. Its tokenizer fingerprint must equal the model's
+    /// (<c>tokenizerFingerprint</c> in rest-model.json); a model exported without a tokenizer accepts any.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="TokenizerMismatchException">The datastore was built with another tokenizer.</exception>
+    /// <exception cref="InvalidDataException">The datastore's vocabulary is larger than the model's.</exception>
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public RestDatastore OpenDatastore(string path)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var expected = Config.TokenizerFingerprint ?? Tokenizer?.Fingerprint;
+        DatastoreReader reader;
+        try
+        {
+            reader = DatastoreReader.Open(path, expected);
+        }
+        catch (TokenizerMismatchException e)
+        {
+            throw new TokenizerMismatchException(
+                $"Datastore '{e.FilePath}' was built with tokenizer {e.ActualFingerprint}, but model '{Folder}' uses {e.ExpectedFingerprint}: " +
+                "its token ids would mean different text. Rebuild the datastore with the model's tokenizer.", e);
+        }
+        if (reader.VocabularySize > Config.VocabSize)
+        {
+            reader.Dispose();
+            throw new InvalidDataException($"Datastore '{path}' has a vocabulary of {reader.VocabularySize}, larger than model '{Folder}' ({Config.VocabSize}).");
+        }
+        return new RestDatastore(reader);
     }
 
     /// <summary>Releases the session. Generators of this model stop working.</summary>
