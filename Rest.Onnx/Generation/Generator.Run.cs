@@ -177,7 +177,7 @@ public sealed partial class Generator
             else if (_length >= _context.Length) Finish(run, StopReason.MaxSequenceLength);
             if (run.Done) break;
         }
-        if (run.Text is { } text && text.Append(_context.AsSpan(run.PromptLength, _length - run.PromptLength)))
+        if (run.Text is { } text && text.Append(_context.AsSpan(run.PromptLength, _length - run.PromptLength), final: run.Done))
             Finish(run, StopReason.StopString);
 
         stats.DraftingTicks += t1 - t0;

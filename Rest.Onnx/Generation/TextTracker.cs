@@ -28,13 +28,16 @@ internal sealed class TextTracker
     /// <summary>The text so far (cut before a stop string once one was found).</summary>
     public string Full => _full.ToString();
 
-    /// <summary>Decodes newly generated tokens; true when a stop string appeared (the text is cut before it).</summary>
-    public bool Append(ReadOnlySpan<int> generated)
+    /// <summary>
+    /// Decodes newly generated tokens; true when a stop string appeared (the text is cut before it).
+    /// Unless <paramref name="final"/>, a trailing replacement character (a multi-byte character not yet complete) waits.
+    /// </summary>
+    public bool Append(ReadOnlySpan<int> generated, bool final)
     {
         if (_stopped) return true;
         var window = DecodeFrom(generated, _windowStart);
         var complete = window.Length;
-        while (complete > 0 && window[complete - 1] == '\uFFFD') complete--; // a byte-fallback character still incomplete
+        while (!final && complete > 0 && window[complete - 1] == '\uFFFD') complete--; // a byte-fallback character still incomplete
         if (complete <= _windowConsumed) return false;
         var before = _full.Length;
         _full.Append(window, _windowConsumed, complete - _windowConsumed);

@@ -2,7 +2,6 @@ using Microsoft.ML.OnnxRuntime;
 using Rest.Onnx.Datastore.Format;
 using Rest.Onnx.Datastore.Reading;
 using Rest.Onnx.Execution;
-using Rest.Onnx.Model;
 using Rest.Onnx.Tokenization;
 
 namespace Rest.Onnx;

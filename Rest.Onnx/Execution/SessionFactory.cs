@@ -1,7 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
-using Rest.Onnx.Execution;
 
-namespace Rest.Onnx.Model;
+namespace Rest.Onnx.Execution;
 
 /// <summary>Creates the ONNX Runtime session for the requested execution provider, with clear errors and the Auto fallback.</summary>
 internal static class SessionFactory
