@@ -1,0 +1,100 @@
+namespace Rest.Onnx.Tests.Runtime;
+
+/// <summary>REST greedy output equals the baseline token for token, whatever the datastore holds.</summary>
+public class DatastoreEquivalenceTests
+{
+    private static readonly GenerationOptions Greedy = new() { MaxNewTokens = 32, StopTokenIds = [] };
+    private RestModel _model = null!;
+    private Generator _generator = null!;
+    private readonly List<string> _files = [];
+    private int[][] _prompts = null!;
+    private int[][] _baselines = null!;
+
+    [OneTimeSetUp]
+    public void Open()
+    {
+        _model = RestModel.Load(TinyModels.Folder(TinyModels.Default), new ModelOptions { MaxSequenceLength = 256, IntraOpThreads = 1 });
+        _generator = _model.CreateGenerator();
+        var random = new Random(77);
+        _prompts = [.. Enumerable.Range(0, 6).Select(_ => GeneratorEquivalenceTests.RandomPrompt(random, random.Next(2, 24)))];
+        _baselines = [.. _prompts.Select(p => _generator.Generate(p, Greedy).Tokens.ToArray())];
+    }
+
+    [OneTimeTearDown]
+    public void Close()
+    {
+        _generator.Dispose();
+        _model.Dispose();
+        foreach (var file in _files) File.Delete(file);
+    }
+
+    [Test]
+    public void DatastoreWithTheBaselinesOwnContinuationGivesLongAccepts()
+    {
+        // (a) every prompt followed by the model's own greedy continuation
+        var stats = Run(_prompts.Select((p, i) => (int[])[.. p, .. _baselines[i]]));
+        Assert.That(stats.Min(s => s.MeanAcceptedTokensPerStep), Is.GreaterThan(2.0), "multi-token accepts happened on every prompt");
+        Assert.That(stats.Sum(s => s.AcceptedLengthHistogram.Skip(3).Sum()), Is.GreaterThan(0), "some steps accepted 3+ tokens");
+    }
+
+    [Test]
+    public void DatastoreOfUnrelatedTextIsMostlyRejected()
+    {
+        // (b) random documents: drafts exist (short matches) but are nearly always wrong
+        var stats = Run(TestDatastores.RandomDocuments(seed: 5, count: 40, length: 200));
+        Assert.That(stats.Sum(s => s.DraftTokensVerified), Is.GreaterThan(0), "drafts were verified");
+        Assert.That(stats.Average(s => s.MeanAcceptedTokensPerStep), Is.LessThan(1.3));
+    }
+
+    [Test]
+    public void PartiallyMatchingDatastoreAcceptsPrefixes()
+    {
+        // (c) the continuations with every fourth token replaced, among unrelated documents
+        var random = new Random(9);
+        var corrupted = _prompts.Select((p, i) =>
+        {
+            int[] doc = [.. p, .. _baselines[i]];
+            for (var j = p.Length + 2; j < doc.Length; j += 4) doc[j] = random.Next(3, 512);
+            return doc;
+        });
+        var stats = Run(corrupted.Concat(TestDatastores.RandomDocuments(seed: 6, count: 10, length: 100)));
+        var mean = stats.Average(s => s.MeanAcceptedTokensPerStep);
+        Assert.That(mean, Is.GreaterThan(1.1));
+    }
+
+    [Test]
+    public void SeveralDatastoresUseTheLongestMatch()
+    {
+        var unrelated = Track(TestDatastores.Build(TestDatastores.RandomDocuments(seed: 8, count: 20, length: 100)));
+        var exact = Track(TestDatastores.Build(_prompts.Select((p, i) => (int[])[.. p, .. _baselines[i]])));
+        using var a = _model.OpenDatastore(unrelated);
+        using var b = _model.OpenDatastore(exact);
+        var options = Greedy with { Drafting = DraftingStrategy.Rest, Datastores = [a, b] };
+        for (var i = 0; i < _prompts.Length; i++)
+        {
+            var result = _generator.Generate(_prompts[i], options);
+            Assert.That(result.Tokens, Is.EqualTo(_baselines[i]));
+            Assert.That(result.Statistics.MeanAcceptedTokensPerStep, Is.GreaterThan(2.0));
+        }
+    }
+
+    private List<GenerationStatistics> Run(IEnumerable<int[]> documents)
+    {
+        using var store = _model.OpenDatastore(Track(TestDatastores.Build(documents)));
+        var options = Greedy with { Drafting = DraftingStrategy.Rest, Datastores = [store] };
+        var all = new List<GenerationStatistics>();
+        for (var i = 0; i < _prompts.Length; i++)
+        {
+            var result = _generator.Generate(_prompts[i], options);
+            Assert.That(result.Tokens, Is.EqualTo(_baselines[i]), $"prompt {i}");
+            all.Add(result.Statistics);
+        }
+        return all;
+    }
+
+    private string Track(string file)
+    {
+        _files.Add(file);
+        return file;
+    }
+}

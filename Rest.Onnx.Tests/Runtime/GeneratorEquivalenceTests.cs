@@ -1,0 +1,112 @@
+namespace Rest.Onnx.Tests.Runtime;
+
+public class GeneratorEquivalenceTests
+{
+    private RestModel _model = null!;
+    private Generator _generator = null!;
+
+    [OneTimeSetUp]
+    public void Open()
+    {
+        _model = RestModel.Load(TinyModels.Folder(TinyModels.Default), new ModelOptions { MaxSequenceLength = 256, IntraOpThreads = 1 });
+        _generator = _model.CreateGenerator();
+    }
+
+    [OneTimeTearDown]
+    public void Close()
+    {
+        _generator.Dispose();
+        _model.Dispose();
+    }
+
+    private static readonly GenerationOptions Greedy = new() { MaxNewTokens = 24, StopTokenIds = [] };
+
+    [Test]
+    public void BaselineEqualsFullRecomputationWithoutCache()
+    {
+        int[] prompt = [1, 17, 300, 42, 5, 99, 230];
+        var expected = NaiveDecoder.Greedy(TinyModels.Folder(TinyModels.Default), prompt, 12);
+        var actual = _generator.Generate(prompt, Greedy with { MaxNewTokens = 12 });
+        Assert.That(actual.Tokens, Is.EqualTo(expected));
+        Assert.That(actual.Statistics.VerificationSteps, Is.EqualTo(12));
+        Assert.That(actual.Statistics.MeanAcceptedTokensPerStep, Is.EqualTo(1.0));
+    }
+
+    [Test]
+    public void PromptLookupGreedyEqualsBaselineForManyPrompts()
+    {
+        var random = new Random(21);
+        var accepted = 0.0;
+        for (var p = 0; p < 8; p++)
+        {
+            var prompt = RandomPrompt(random, random.Next(1, 40));
+            var baseline = _generator.Generate(prompt, Greedy);
+            var lookup = _generator.Generate(prompt, Greedy with { Drafting = DraftingStrategy.PromptLookup });
+            Assert.That(lookup.Tokens, Is.EqualTo(baseline.Tokens), $"prompt {p}: [{string.Join(" ", prompt)}]");
+            accepted += lookup.Statistics.MeanAcceptedTokensPerStep;
+        }
+        TestContext.Out.WriteLine($"prompt lookup mean accepted tokens/step over prompts: {accepted / 8:F2}");
+    }
+
+    internal static int[] RandomPrompt(Random random, int length)
+    {
+        var prompt = new int[length];
+        prompt[0] = 1;
+        for (var i = 1; i < length; i++) prompt[i] = random.Next(3, 512);
+        return prompt;
+    }
+}
+
+public class ScriptedDraftEquivalenceTests
+{
+    private RestModel _model = null!;
+    private Generator _generator = null!;
+    private static readonly GenerationOptions Greedy = new() { MaxNewTokens = 40, StopTokenIds = [] };
+
+    [OneTimeSetUp]
+    public void Open()
+    {
+        _model = RestModel.Load(TinyModels.Folder(TinyModels.Default), new ModelOptions { MaxSequenceLength = 256, IntraOpThreads = 1 });
+        _generator = _model.CreateGenerator();
+    }
+
+    [OneTimeTearDown]
+    public void Close()
+    {
+        _generator.Dispose();
+        _model.Dispose();
+    }
+
+    // (a) drafts hold the baseline's own continuation, (b) unrelated tokens, (c) a partial match;
+    // wrong siblings come first in each level, so accepted rows are scattered through the batch.
+    [TestCase(12, 0, TestName = "ExactContinuationChain")]
+    [TestCase(12, 2, TestName = "ExactContinuationBehindWrongSiblings")]
+    [TestCase(0, 3, TestName = "UnrelatedDrafts")]
+    [TestCase(3, 1, TestName = "PartialMatch")]
+    public void GreedyOutputEqualsBaseline(int correctDepth, int wrongSiblings)
+    {
+        var random = new Random(100 + correctDepth * 10 + wrongSiblings);
+        for (var p = 0; p < 5; p++)
+        {
+            var prompt = GeneratorEquivalenceTests.RandomPrompt(random, random.Next(1, 30));
+            var baseline = _generator.Generate(prompt, Greedy);
+            int[] full = [.. prompt, .. baseline.Tokens];
+            var source = new ScriptedDraftSource(full, correctDepth, wrongSiblings, seed: p);
+            var drafted = _generator.Generate(prompt, Greedy with { DraftSource = source });
+
+            Assert.That(drafted.Tokens, Is.EqualTo(baseline.Tokens), $"prompt {p}");
+            var stats = drafted.Statistics;
+            if (correctDepth >= 3)
+            {
+                Assert.That(stats.MeanAcceptedTokensPerStep, Is.GreaterThan(correctDepth >= 12 ? 5 : 2), "long accepts happened");
+                Assert.That(stats.VerificationSteps, Is.LessThan(baseline.Statistics.VerificationSteps));
+            }
+            else
+            {
+                Assert.That(stats.VerificationSteps, Is.EqualTo(baseline.Statistics.VerificationSteps).Within(2), "unrelated drafts are (almost) all rejected");
+            }
+            Assert.That(stats.AcceptedLengthHistogram.Sum(), Is.EqualTo(stats.VerificationSteps));
+            Assert.That(stats.DraftTokensVerified, Is.GreaterThan(0));
+        }
+    }
+}

@@ -1,0 +1,133 @@
+namespace Rest.Onnx.Execution;
+
+/// <summary>
+/// The KV cache of one generator: per layer, key and value each in two buffers of
+/// [1, kvHeads, maxLength, headSize] elements, allocated once. Each step reads the past from one
+/// buffer and has ONNX Runtime write the present (past followed by the step's rows) into the other:
+/// binding one buffer as both past and present of opset-23 <c>Attention</c> gives wrong results.
+/// After acceptance, <see cref="Commit"/> keeps the prefix plus the accepted rows only.
+/// </summary>
+/// <remarks>
+/// A [1, kvHeads, L, headSize] tensor stores head h's rows at h * L * headSize, so its layout depends
+/// on L: dropping rejected rows moves every head, which is why compaction copies into the other buffer.
+/// </remarks>
+internal sealed class KvCache : IDisposable
+{
+    private readonly IDeviceBackend _backend;
+    private readonly DeviceMemory[][] _buffers; // [layer * 2 + (value ? 1 : 0)][slot]
+    private int _pastSlot;
+
+    public KvCache(IDeviceBackend backend, int layers, int kvHeads, int headSize, int elementSize, int maxLength)
+    {
+        _backend = backend;
+        Layers = layers;
+        KvHeads = kvHeads;
+        HeadSize = headSize;
+        ElementSize = elementSize;
+        MaxLength = maxLength;
+        var bytes = (long)kvHeads * maxLength * headSize * elementSize;
+        _buffers = new DeviceMemory[layers * 2][];
+        try
+        {
+            for (var i = 0; i < _buffers.Length; i++) _buffers[i] = [backend.Allocate(bytes), backend.Allocate(bytes)];
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+        BufferBytes = bytes;
+    }
+
+    public int Layers { get; }
+
+    public int KvHeads { get; }
+
+    public int HeadSize { get; }
+
+    public int ElementSize { get; }
+
+    public int MaxLength { get; }
+
+    /// <summary>Bytes of one of the 4 * layers buffers.</summary>
+    public long BufferBytes { get; }
+
+    /// <summary>Positions currently cached.</summary>
+    public int Length { get; private set; }
+
+    /// <summary>Memory holding the past of <paramref name="layer"/> ([1, kvHeads, Length, headSize]).</summary>
+    public IntPtr Past(int layer, bool value) => _buffers[layer * 2 + (value ? 1 : 0)][_pastSlot].Pointer;
+
+    /// <summary>Memory the step writes the present of <paramref name="layer"/> into.</summary>
+    public IntPtr Present(int layer, bool value) => _buffers[layer * 2 + (value ? 1 : 0)][1 - _pastSlot].Pointer;
+
+    /// <summary>Forgets everything cached.</summary>
+    public void Reset()
+    {
+        Length = 0;
+        _pastSlot = 0;
+    }
+
+    /// <summary>
+    /// Makes the step's present the new past, keeping the cached prefix plus <paramref name="keptRows"/>
+    /// (ascending step rows, starting with row 0) in that order right after the prefix.
+    /// </summary>
+    public void Commit(int rows, ReadOnlySpan<int> keptRows)
+    {
+        if (keptRows.IsEmpty || keptRows[0] != 0) throw new ArgumentException("Kept rows must start with row 0.", nameof(keptRows));
+        if (Length + rows > MaxLength) throw new InvalidOperationException($"KV cache overflow: {Length} + {rows} > {MaxLength}.");
+        if (keptRows.Length == rows)
+        {
+            _pastSlot = 1 - _pastSlot; // every row kept: the present is the next past as it stands
+        }
+        else
+        {
+            for (var t = 0; t < _buffers.Length; t++)
+            {
+                var slots = _buffers[t];
+                Compact(_backend, slots[1 - _pastSlot].Pointer, slots[_pastSlot].Pointer, KvHeads, (long)HeadSize * ElementSize, Length, rows, keptRows);
+            }
+            _backend.Synchronize();
+        }
+        Length += keptRows.Length;
+    }
+
+    /// <summary>
+    /// Copies a [kvHeads, past + rows, row] tensor at <paramref name="source"/> into a [kvHeads, past + kept, row]
+    /// tensor at <paramref name="destination"/>: the prefix, then the kept rows in order. Contiguous kept rows
+    /// move as one strided copy, so a chain of accepted drafts costs one copy per tensor.
+    /// </summary>
+    internal static void Compact(
+        IDeviceBackend backend, IntPtr source, IntPtr destination, int kvHeads, long rowBytes,
+        int past, int rows, ReadOnlySpan<int> keptRows)
+    {
+        var sourcePitch = (past + rows) * rowBytes;
+        var destinationPitch = (past + keptRows.Length) * rowBytes;
+        var written = 0;
+        var i = 0;
+        while (i < keptRows.Length)
+        {
+            var start = keptRows[i];
+            if (start < 0 || start >= rows || (i > 0 && start <= keptRows[i - 1]))
+                throw new ArgumentException($"Kept rows must ascend within 0..{rows - 1}; got {start} at {i}.", nameof(keptRows));
+            var length = 1;
+            while (i + length < keptRows.Length && keptRows[i + length] == start + length) length++;
+            // Row 0 always opens the first run, which then also carries the prefix.
+            var sourceOffset = start == 0 ? 0 : (past + start) * rowBytes;
+            var destinationOffset = start == 0 ? 0 : (past + written) * rowBytes;
+            var width = (start == 0 ? past + length : length) * rowBytes;
+            backend.Copy2D(destination + (nint)destinationOffset, destinationPitch, source + (nint)sourceOffset, sourcePitch, width, kvHeads);
+            written += length;
+            i += length;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var slots in _buffers)
+        {
+            if (slots is null) continue;
+            foreach (var memory in slots) memory?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using Rest.Onnx.Datastore.Search;
+
+namespace Rest.Onnx;
+
+/// <summary>What one generation run does. Configure with <c>with</c> expressions; the defaults are greedy, no drafting, 128 tokens.</summary>
+public readonly record struct GenerationOptions
+{
+    /// <summary>Creates the defaults.</summary>
+    public GenerationOptions() { }
+
+    /// <summary>Most tokens generated (the stop token is not counted or returned).</summary>
+    public int MaxNewTokens { get; init; } = 128;
+
+    /// <summary>Token ids that end the run; null means the model's <c>eosTokenIds</c>, empty means none.</summary>
+    public IReadOnlyList<int>? StopTokenIds { get; init; }
+
+    /// <summary>Texts that end the run (needs a tokenizer); the returned text stops before the first match.</summary>
+    public IReadOnlyList<string>? StopStrings { get; init; }
+
+    /// <summary>Greedy or sampling.</summary>
+    public DecodingStrategy Decoding { get; init; } = DecodingStrategy.Greedy;
+
+    /// <summary>Temperature, top-k, top-p and seed for <see cref="DecodingStrategy.Sampling"/>.</summary>
+    public SamplingOptions Sampling { get; init; } = new();
+
+    /// <summary>Where drafts come from; <see cref="DraftingStrategy.None"/> is the baseline.</summary>
+    public DraftingStrategy Drafting { get; init; } = DraftingStrategy.None;
+
+    /// <summary>Draft parameters (budget, suffix lengths, occurrences, continuation length, datastore counting mode); the REST reference's defaults.</summary>
+    public DraftOptions Draft { get; init; } = new();
+
+    /// <summary>Datastores for <see cref="DraftingStrategy.Rest"/> (open them with <see cref="RestModel.OpenDatastore(string)"/>).</summary>
+    public IReadOnlyList<RestDatastore>? Datastores { get; init; }
+
+    /// <summary>A caller-supplied draft source; when set it replaces <see cref="Drafting"/>.</summary>
+    public IDraftSource? DraftSource { get; init; }
+
+    /// <summary>Prepend the model's BOS token to text prompts (token-id prompts are used as given).</summary>
+    public bool AddBos { get; init; } = true;
+
+    /// <summary>Largest <see cref="DraftOptions.Budget"/> a run accepts.</summary>
+    public const int MaxDraftBudget = 1024;
+
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
+    internal void Validate()
+    {
+        if (MaxNewTokens < 0) throw new ArgumentOutOfRangeException(nameof(MaxNewTokens), MaxNewTokens, "Must not be negative.");
+        Draft.Validate();
+        if (Draft.Budget > MaxDraftBudget) throw new ArgumentOutOfRangeException(nameof(Draft), Draft.Budget, $"Draft budget must be at most {MaxDraftBudget}.");
+        if (Decoding == DecodingStrategy.Sampling) Sampling.Validate();
+        if (StopStrings is not null)
+        {
+            foreach (var s in StopStrings)
+            {
+                if (string.IsNullOrEmpty(s)) throw new ArgumentException("Stop strings must not be empty.", nameof(StopStrings));
+            }
+        }
+    }
+}

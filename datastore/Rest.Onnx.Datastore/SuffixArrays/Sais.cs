@@ -1,0 +1,186 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Rest.Onnx.Datastore.SuffixArrays;
+
+/// <summary>
+/// SA-IS core over raw pointers (the text of a recursion level lives in the tail of the suffix array,
+/// so both must be addressable at once). Suffix n is a virtual sentinel smaller than every token.
+/// Type bits: 1 = S-type, 0 = L-type.
+/// </summary>
+[SkipLocalsInit]
+internal static unsafe class Sais
+{
+    /// <summary>
+    /// Sorts the suffixes of s[0..n) (n &gt;= 2, tokens in [0, k)) into sa[0..n). With keepCounts a
+    /// symbol-count array saves rescanning the text for buckets; worth it when k is small next to n.
+    /// </summary>
+    public static void Run(int* s, int* sa, int n, int k, bool keepCounts)
+    {
+        var types = (byte*)NativeMemory.AllocZeroed((nuint)((n >> 3) + 1));
+        var bucket = (int*)NativeMemory.Alloc((nuint)k, sizeof(int));
+        var counts = keepCounts ? (int*)NativeMemory.AllocZeroed((nuint)k, sizeof(int)) : null;
+        try
+        {
+            Classify(s, types, n);
+            if (counts != null)
+                for (var i = 0; i < n; i++) counts[s[i]]++;
+
+            // Stage 1: sort the LMS substrings by inducing from their unsorted positions.
+            new Span<int>(sa, n).Fill(-1);
+            BucketEnds(s, n, k, counts, bucket);
+            for (var i = 1; i < n; i++)
+                if (IsLms(types, i)) sa[--bucket[s[i]]] = i;
+            InduceL(s, sa, types, n, k, counts, bucket);
+            InduceS(s, sa, types, n, k, counts, bucket);
+
+            // Compact the sorted LMS positions into sa[0..n1); n1 <= n/2 because LMS positions are never adjacent.
+            var n1 = 0;
+            for (var i = 0; i < n; i++)
+            {
+                var p = sa[i];
+                if (IsLms(types, p)) sa[n1++] = p;
+            }
+
+            // Name the LMS substrings; equal substrings share a name. Names go to sa[n1 + pos/2].
+            new Span<int>(sa + n1, n - n1).Fill(-1);
+            var names = 0;
+            var previous = -1;
+            for (var i = 0; i < n1; i++)
+            {
+                var pos = sa[i];
+                if (previous < 0 || !EqualLmsSubstrings(s, types, n, pos, previous))
+                {
+                    names++;
+                    previous = pos;
+                }
+                sa[n1 + (pos >> 1)] = names - 1;
+            }
+            for (int i = n - 1, j = n - 1; i >= n1; i--)
+                if (sa[i] >= 0) sa[j--] = sa[i];
+
+            // Stage 2: the reduced string s1 sits in sa[n-n1..n); solve it into sa[0..n1).
+            var s1 = sa + n - n1;
+            if (names < n1)
+            {
+                // The reduced alphabet can be as large as n1: rescan for buckets instead of keeping counts.
+                Run(s1, sa, n1, names, keepCounts: names <= (n1 >> 3));
+            }
+            else
+            {
+                for (var i = 0; i < n1; i++) sa[s1[i]] = i;
+            }
+
+            // Stage 3: place the sorted LMS suffixes at their bucket ends and induce the rest.
+            for (int i = 1, j = 0; i < n; i++)
+                if (IsLms(types, i)) s1[j++] = i;
+            for (var i = 0; i < n1; i++) sa[i] = s1[sa[i]];
+            new Span<int>(sa + n1, n - n1).Fill(-1);
+            BucketEnds(s, n, k, counts, bucket);
+            for (var i = n1 - 1; i >= 0; i--)
+            {
+                var j = sa[i];
+                sa[i] = -1;
+                sa[--bucket[s[j]]] = j;
+            }
+            InduceL(s, sa, types, n, k, counts, bucket);
+            InduceS(s, sa, types, n, k, counts, bucket);
+        }
+        finally
+        {
+            NativeMemory.Free(counts);
+            NativeMemory.Free(bucket);
+            NativeMemory.Free(types);
+        }
+    }
+
+    private static void Classify(int* s, byte* types, int n)
+    {
+        // s[n-1] is L-type: it is larger than the virtual sentinel. Bits start cleared (L).
+        var nextIsS = false;
+        var next = s[n - 1];
+        for (var i = n - 2; i >= 0; i--)
+        {
+            var c = s[i];
+            var isS = c < next || (c == next && nextIsS);
+            if (isS) types[i >> 3] |= (byte)(1 << (i & 7));
+            nextIsS = isS;
+            next = c;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsS(byte* types, int i) => (types[i >> 3] & (1 << (i & 7))) != 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsLms(byte* types, int i) => i > 0 && IsS(types, i) && !IsS(types, i - 1);
+
+    private static bool EqualLmsSubstrings(int* s, byte* types, int n, int a, int b)
+    {
+        for (var d = 0; ; d++)
+        {
+            // Reaching the virtual sentinel in one substring only: the sentinel is unique, so they differ.
+            if (a + d == n || b + d == n) return false;
+            if (s[a + d] != s[b + d] || IsS(types, a + d) != IsS(types, b + d)) return false;
+            if (d > 0 && (IsLms(types, a + d) || IsLms(types, b + d))) return true;
+        }
+    }
+
+    private static void Counts(int* s, int n, int k, int* counts, int* bucket)
+    {
+        if (counts != null)
+        {
+            new Span<int>(bucket, k).Clear();
+            return;
+        }
+        new Span<int>(bucket, k).Clear();
+        for (var i = 0; i < n; i++) bucket[s[i]]++;
+    }
+
+    private static void BucketStarts(int* s, int n, int k, int* counts, int* bucket)
+    {
+        Counts(s, n, k, counts, bucket);
+        var source = counts != null ? counts : bucket;
+        var sum = 0;
+        for (var c = 0; c < k; c++)
+        {
+            var count = source[c];
+            bucket[c] = sum;
+            sum += count;
+        }
+    }
+
+    private static void BucketEnds(int* s, int n, int k, int* counts, int* bucket)
+    {
+        Counts(s, n, k, counts, bucket);
+        var source = counts != null ? counts : bucket;
+        var sum = 0;
+        for (var c = 0; c < k; c++)
+        {
+            sum += source[c];
+            bucket[c] = sum;
+        }
+    }
+
+    private static void InduceL(int* s, int* sa, byte* types, int n, int k, int* counts, int* bucket)
+    {
+        BucketStarts(s, n, k, counts, bucket);
+        // The virtual sentinel comes first; its predecessor n-1 is L-type.
+        sa[bucket[s[n - 1]]++] = n - 1;
+        for (var i = 0; i < n; i++)
+        {
+            var j = sa[i] - 1;
+            if (j >= 0 && !IsS(types, j)) sa[bucket[s[j]]++] = j;
+        }
+    }
+
+    private static void InduceS(int* s, int* sa, byte* types, int n, int k, int* counts, int* bucket)
+    {
+        BucketEnds(s, n, k, counts, bucket);
+        for (var i = n - 1; i >= 0; i--)
+        {
+            var j = sa[i] - 1;
+            if (j >= 0 && IsS(types, j)) sa[--bucket[s[j]]] = j;
+        }
+    }
+}

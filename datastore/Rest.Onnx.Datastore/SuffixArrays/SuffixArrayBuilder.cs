@@ -1,0 +1,63 @@
+namespace Rest.Onnx.Datastore.SuffixArrays;
+
+/// <summary>
+/// Builds the suffix array of a token sequence over an integer alphabet with SA-IS (Nong, Zhang and Chan,
+/// 2009): linear time, memory = the caller's text and suffix array plus about n/4 bytes of type bits and
+/// one bucket array per recursion level. No per-suffix allocation.
+/// </summary>
+/// <remarks>
+/// The end of the text sorts before every token (a virtual sentinel), so a suffix that is a prefix of
+/// another suffix comes first. Thread-safe: every call owns its scratch memory.
+/// </remarks>
+public static class SuffixArrayBuilder
+{
+    /// <summary>
+    /// Writes the suffix array of <paramref name="text"/> into <paramref name="suffixArray"/>:
+    /// <c>suffixArray[0..n-1]</c> holds the start positions of all suffixes in ascending order.
+    /// </summary>
+    /// <param name="text">Tokens, each in <c>[0, alphabetSize)</c>.</param>
+    /// <param name="alphabetSize">Number of distinct token values allowed (the vocabulary size).</param>
+    /// <param name="suffixArray">Output, exactly <c>text.Length</c> elements.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="alphabetSize"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The output length differs from the text length, or a token is outside the alphabet.</exception>
+    public static unsafe void Build(ReadOnlySpan<int> text, int alphabetSize, Span<int> suffixArray)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(alphabetSize);
+        if (suffixArray.Length != text.Length)
+            throw new ArgumentException($"Suffix array needs {text.Length} elements, got {suffixArray.Length}.", nameof(suffixArray));
+        var badIndex = IndexOfOutside(text, alphabetSize);
+        if (badIndex >= 0)
+            throw new ArgumentException($"Token {text[badIndex]} at position {badIndex} is outside the alphabet [0, {alphabetSize}).", nameof(text));
+        if (text.Length == 0) return;
+        if (text.Length == 1)
+        {
+            suffixArray[0] = 0;
+            return;
+        }
+        fixed (int* s = text)
+        fixed (int* sa = suffixArray)
+        {
+            Sais.Run(s, sa, text.Length, alphabetSize, keepCounts: true);
+        }
+    }
+
+    /// <summary>Allocates and returns the suffix array of <paramref name="text"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="alphabetSize"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">A token is outside the alphabet.</exception>
+    public static int[] Build(ReadOnlySpan<int> text, int alphabetSize)
+    {
+        var sa = GC.AllocateUninitializedArray<int>(text.Length);
+        Build(text, alphabetSize, sa);
+        return sa;
+    }
+
+    /// <summary>Index of the first token outside <c>[0, alphabetSize)</c>, or -1.</summary>
+    internal static int IndexOfOutside(ReadOnlySpan<int> text, int alphabetSize)
+    {
+        // One unsigned compare catches negatives and too-large ids alike.
+        var limit = (uint)alphabetSize;
+        for (var i = 0; i < text.Length; i++)
+            if ((uint)text[i] >= limit) return i;
+        return -1;
+    }
+}

@@ -1,0 +1,126 @@
+using Google.Protobuf;
+using Onnx;
+using Rest.Onnx.Export.Llama;
+using Rest.Onnx.Export.Onnx;
+using Rest.Onnx.Export.Safetensors;
+
+namespace Rest.Onnx.Export;
+
+/// <summary>
+/// Converts a Hugging Face Llama folder (config.json + safetensors) into the ONNX model folder the Rest.Onnx
+/// runtime loads: <c>model.onnx</c>, <c>model.onnx.data</c>, <c>rest-model.json</c> and the tokenizer files.
+/// The contract is docs/export.md.
+/// </summary>
+public static class LlamaExporter
+{
+    /// <summary>ONNX IR version that goes with opset 23.</summary>
+    private const long IrVersion = 11;
+
+    /// <summary>ONNX default-domain opset of the graph.</summary>
+    public const int Opset = 23;
+
+    /// <summary>External weight file name.</summary>
+    public const string DataFileName = "model.onnx.data";
+
+    /// <summary>Files copied from the source folder when present.</summary>
+    public static readonly IReadOnlyList<string> TokenizerFiles =
+        ["tokenizer.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"];
+
+    /// <summary>Exports <paramref name="hfFolder"/> into <paramref name="outFolder"/> (created if needed).</summary>
+    /// <param name="hfFolder">Folder with config.json and model.safetensors (or the sharded index).</param>
+    /// <param name="outFolder">Destination folder.</param>
+    /// <param name="options">dtype, graph variant, external data; <c>default</c> = float32 opset 23 with external data.</param>
+    /// <param name="progress">Receives one report per tensor written.</param>
+    /// <exception cref="FileNotFoundException">config.json or the weights are missing.</exception>
+    /// <exception cref="NotSupportedException">The architecture or a config feature is not supported (the message lists what is).</exception>
+    /// <exception cref="KeyNotFoundException">A tensor the config needs is missing (named in the message).</exception>
+    /// <exception cref="InvalidDataException">A tensor has the wrong shape or dtype, or a file is truncated or malformed.</exception>
+    public static ExportResult Export(string hfFolder, string outFolder, ExportOptions options = default, IProgress<ExportProgress>? progress = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(hfFolder);
+        ArgumentException.ThrowIfNullOrEmpty(outFolder);
+        var config = LlamaConfig.Load(hfFolder);
+        int maxPositions = options.MaxPositions ?? config.MaxPositions;
+        if (maxPositions <= 0) throw new ArgumentOutOfRangeException(nameof(options), $"MaxPositions must be positive, got {maxPositions}.");
+        using var weights = SafetensorsCheckpoint.Open(hfFolder);
+        Directory.CreateDirectory(outFolder);
+
+        const string ModelFile = "model.onnx";
+        var modelPath = Path.Combine(outFolder, ModelFile);
+        var dataPath = Path.Combine(outFolder, DataFileName);
+        var model = new ModelProto
+        {
+            IrVersion = IrVersion,
+            ProducerName = "Rest.Onnx.Export",
+            ProducerVersion = typeof(LlamaExporter).Assembly.GetName().Version?.ToString() ?? "0",
+            DocString = $"{config.Architecture} exported by rest-export ({Describe(options)})",
+        };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+
+        OnnxGraphBuilder builder;
+        int tensorCount;
+        if (options.EmbedWeights)
+        {
+            if (File.Exists(dataPath)) File.Delete(dataPath);
+            builder = new OnnxGraphBuilder("rest_llama", null);
+            tensorCount = LlamaGraph.Build(config, weights, builder, options, maxPositions, progress);
+            if (builder.InitializerBytes >= int.MaxValue)
+                throw new NotSupportedException($"Weights are {builder.InitializerBytes} bytes; protobuf caps a model at 2 GB, so export without EmbedWeights.");
+        }
+        else
+        {
+            using var data = new ExternalDataFile(dataPath);
+            builder = new OnnxGraphBuilder("rest_llama", data);
+            tensorCount = LlamaGraph.Build(config, weights, builder, options, maxPositions, progress);
+        }
+        model.Graph = builder.Graph;
+        using (var stream = new FileStream(modelPath, FileMode.Create, FileAccess.Write))
+            model.WriteTo(stream);
+
+        string? tokenizerFile = null;
+        foreach (var name in TokenizerFiles)
+        {
+            var source = Path.Combine(hfFolder, name);
+            if (!File.Exists(source)) continue;
+            File.Copy(source, Path.Combine(outFolder, name), overwrite: true);
+            if (tokenizerFile is null && (name == "tokenizer.model" || name == "tokenizer.json")) tokenizerFile = name;
+        }
+
+        var manifest = new RestModelManifest
+        {
+            Architecture = config.Architecture,
+            GraphVariant = options.Variant == GraphVariant.GenAI ? "genai" : "opset23",
+            Opset = Opset,
+            Dtype = options.DType == ExportDType.Float16 ? "float16" : "float32",
+            NumLayers = config.NumLayers,
+            HiddenSize = config.HiddenSize,
+            IntermediateSize = config.IntermediateSize,
+            NumHeads = config.NumHeads,
+            NumKvHeads = config.NumKvHeads,
+            HeadSize = config.HeadSize,
+            VocabSize = config.VocabSize,
+            MaxPositions = maxPositions,
+            RmsNormEps = config.RmsNormEps,
+            RopeTheta = config.RopeTheta,
+            RopeScaling = config.RopeScaling is { } s
+                ? new RestModelRopeScaling(s.Type, s.Factor, s.LowFreqFactor, s.HighFreqFactor, s.OriginalMaxPositions) : null,
+            TiedEmbeddings = config.TiedEmbeddings,
+            BosTokenId = config.BosTokenId,
+            EosTokenIds = config.EosTokenIds,
+            PadTokenId = config.PadTokenId,
+            ModelFile = ModelFile,
+            TokenizerFile = tokenizerFile,
+            TokenizerFingerprint = tokenizerFile is null ? null
+                : Tokenization.TokenizerFingerprint.OfPath(Path.Combine(outFolder, tokenizerFile)),
+        };
+        var manifestPath = Path.Combine(outFolder, RestModelManifest.FileName);
+        manifest.Save(manifestPath);
+        if (options.Variant == GraphVariant.GenAI)
+            GenAiConfig.Write(Path.Combine(outFolder, GenAiConfig.FileName), config, maxPositions,
+                options.PadTokenId ?? config.PadTokenId ?? 0, ModelFile);
+        return new ExportResult(modelPath, manifestPath, manifest, builder.InitializerBytes, tensorCount);
+    }
+
+    private static string Describe(ExportOptions o)
+        => $"{(o.DType == ExportDType.Float16 ? "float16" : "float32")}, {(o.Variant == GraphVariant.GenAI ? "genai" : "opset23")}";
+}

@@ -1,0 +1,211 @@
+using Onnx;
+using Rest.Onnx.Export.Llama;
+using Rest.Onnx.Export.Safetensors;
+using DataType = Onnx.TensorProto.Types.DataType;
+
+namespace Rest.Onnx.Export.Onnx;
+
+/// <summary>
+/// Builds the Llama decoder graph from ONNX opset 23 standard ops (see docs/export.md):
+/// Gather embedding; per layer RMSNormalization, Q/K/V MatMul, RotaryEmbedding (rotate-half, cos/sin tables
+/// gathered by position_ids), Attention with the additive 4D mask and past/present KV (grouped-query heads via
+/// kv_num_heads), output MatMul + residual, RMSNormalization, SwiGLU MLP + residual; final RMSNormalization and
+/// the lm head as Gemm(transB) against [vocab, hidden] (shared with the embedding when tied).
+/// Weights are read, transposed and written one tensor at a time.
+/// </summary>
+internal sealed class LlamaGraph
+{
+    /// <summary>Masked value the GenAI variant's mask builder uses (finite, so fully padded rows stay NaN-free).</summary>
+    private const float GenAiMaskedValue = -1e4f;
+
+    private readonly LlamaConfig _config;
+    private readonly SafetensorsCheckpoint _weights;
+    private readonly OnnxGraphBuilder _g;
+    private readonly ExportOptions _options;
+    private readonly DataType _t;
+    private readonly IProgress<ExportProgress>? _progress;
+    private readonly int _tensorCount;
+    private int _tensorIndex;
+
+    private LlamaGraph(LlamaConfig config, SafetensorsCheckpoint weights, OnnxGraphBuilder g, ExportOptions options, IProgress<ExportProgress>? progress)
+    {
+        _config = config;
+        _weights = weights;
+        _g = g;
+        _options = options;
+        _t = options.DType == ExportDType.Float16 ? DataType.Float16 : DataType.Float;
+        _progress = progress;
+        _tensorCount = 2 + 9 * config.NumLayers + 2 + (config.TiedEmbeddings ? 0 : 1);
+    }
+
+    public static int Build(LlamaConfig config, SafetensorsCheckpoint weights, OnnxGraphBuilder g, ExportOptions options,
+        int maxPositions, IProgress<ExportProgress>? progress)
+    {
+        var graph = new LlamaGraph(config, weights, g, options, progress);
+        graph.BuildAll(maxPositions);
+        return graph._tensorCount;
+    }
+
+    private void BuildAll(int maxPositions)
+    {
+        var c = _config;
+        long h = c.HiddenSize, qWidth = (long)c.NumHeads * c.HeadSize, kvWidth = (long)c.NumKvHeads * c.HeadSize;
+
+        var inputIds = _g.Input("input_ids", DataType.Int64, "batch", "seq");
+        var positionIds = _g.Input("position_ids", DataType.Int64, "batch", "seq");
+        string mask = _options.Variant == GraphVariant.GenAI
+            ? BuildGenAiMask(_g.Input("attention_mask", DataType.Int64, "batch", "total"), inputIds)
+            : CastMask(_g.Input("attention_mask", DataType.Float, "batch", 1, "seq", "total"));
+        var pastKeys = new string[c.NumLayers];
+        var pastValues = new string[c.NumLayers];
+        for (int l = 0; l < c.NumLayers; l++)
+        {
+            pastKeys[l] = _g.Input($"past_key_values.{l}.key", _t, "batch", c.NumKvHeads, "past", c.HeadSize);
+            pastValues[l] = _g.Input($"past_key_values.{l}.value", _t, "batch", c.NumKvHeads, "past", c.HeadSize);
+        }
+
+        var embedding = Weight(LlamaTensorNames.Embedding, transpose: false, c.VocabSize, h);
+        var (cosTable, sinTable) = RotaryFrequencies.Tables(c.HeadSize, c.RopeTheta, c.RopeScaling, maxPositions);
+        var cos = Table("rotary.cos_cache", cosTable, maxPositions, c.HeadSize / 2);
+        var sin = Table("rotary.sin_cache", sinTable, maxPositions, c.HeadSize / 2);
+
+        var x = _g.Node("Gather", "embed", [embedding, inputIds], OnnxAttribute.Int("axis", 0));
+        for (int l = 0; l < c.NumLayers; l++)
+        {
+            var p = $"layers.{l}";
+            // Attention block.
+            var norm1 = RmsNorm(p + ".input_layernorm", x, Weight(LlamaTensorNames.InputNorm(l), false, h));
+            var q = _g.Node("MatMul", p + ".q_proj", [norm1, Weight(LlamaTensorNames.QProj(l), true, qWidth, h)]);
+            var k = _g.Node("MatMul", p + ".k_proj", [norm1, Weight(LlamaTensorNames.KProj(l), true, kvWidth, h)]);
+            var v = _g.Node("MatMul", p + ".v_proj", [norm1, Weight(LlamaTensorNames.VProj(l), true, kvWidth, h)]);
+            var qRot = _g.Node("RotaryEmbedding", p + ".q_rotary", [q, cos, sin, positionIds],
+                OnnxAttribute.Int("interleaved", 0), OnnxAttribute.Int("num_heads", c.NumHeads));
+            var kRot = _g.Node("RotaryEmbedding", p + ".k_rotary", [k, cos, sin, positionIds],
+                OnnxAttribute.Int("interleaved", 0), OnnxAttribute.Int("num_heads", c.NumKvHeads));
+            var attn = p + ".attn_output";
+            _g.NodeWithOutputs("Attention", p + ".attn", [qRot, kRot, v, mask, pastKeys[l], pastValues[l]],
+                [attn, $"present.{l}.key", $"present.{l}.value"],
+                OnnxAttribute.Int("q_num_heads", c.NumHeads), OnnxAttribute.Int("kv_num_heads", c.NumKvHeads),
+                OnnxAttribute.Float("scale", (float)(1.0 / Math.Sqrt(c.HeadSize))), OnnxAttribute.Int("is_causal", 0));
+            var o = _g.Node("MatMul", p + ".o_proj", [attn, Weight(LlamaTensorNames.OProj(l), true, h, qWidth)]);
+            x = _g.Node("Add", p + ".attn_residual", [x, o]);
+
+            // SwiGLU MLP block: down(silu(gate(x)) * up(x)).
+            var norm2 = RmsNorm(p + ".post_attention_layernorm", x, Weight(LlamaTensorNames.PostAttentionNorm(l), false, h));
+            var gate = _g.Node("MatMul", p + ".gate_proj", [norm2, Weight(LlamaTensorNames.GateProj(l), true, c.IntermediateSize, h)]);
+            var up = _g.Node("MatMul", p + ".up_proj", [norm2, Weight(LlamaTensorNames.UpProj(l), true, c.IntermediateSize, h)]);
+            var silu = _g.Node("Mul", p + ".silu", [gate, _g.Node("Sigmoid", p + ".silu", [gate])]);
+            var act = _g.Node("Mul", p + ".swiglu", [silu, up]);
+            var down = _g.Node("MatMul", p + ".down_proj", [act, Weight(LlamaTensorNames.DownProj(l), true, h, c.IntermediateSize)]);
+            x = _g.Node("Add", p + ".mlp_residual", [x, down]);
+        }
+        var final = RmsNorm("norm", x, Weight(LlamaTensorNames.FinalNorm, false, h));
+
+        // lm head: Gemm(transB=1) against the [vocab, hidden] matrix, so a tied head shares the embedding initializer.
+        var head = c.TiedEmbeddings ? embedding : Weight(LlamaTensorNames.LmHead, false, c.VocabSize, h);
+        var flat = _g.Node("Reshape", "lm_head", [final, _g.Int64Constant("lm_head.flat_shape", -1, h)]);
+        var logits2d = _g.Node("Gemm", "lm_head", [flat, head], OnnxAttribute.Int("transB", 1));
+        var batchSeq = _g.Node("Shape", "lm_head", [inputIds]);
+        var shape = _g.Node("Concat", "lm_head", [batchSeq, _g.Int64Constant("lm_head.vocab", c.VocabSize)], OnnxAttribute.Int("axis", 0));
+        if (_t == DataType.Float)
+        {
+            _g.NodeWithOutputs("Reshape", "lm_head", [logits2d, shape], ["logits"]);
+        }
+        else
+        {
+            var logits16 = _g.Node("Reshape", "lm_head", [logits2d, shape]);
+            _g.NodeWithOutputs("Cast", "logits", [logits16], ["logits"], OnnxAttribute.Int("to", (long)DataType.Float));
+        }
+
+        _g.Output("logits", DataType.Float, "batch", "seq", c.VocabSize);
+        for (int l = 0; l < c.NumLayers; l++)
+        {
+            _g.Output($"present.{l}.key", _t, "batch", c.NumKvHeads, "total", c.HeadSize);
+            _g.Output($"present.{l}.value", _t, "batch", c.NumKvHeads, "total", c.HeadSize);
+        }
+    }
+
+    private string RmsNorm(string prefix, string x, string weight)
+        => _g.Node("RMSNormalization", prefix, [x, weight],
+            OnnxAttribute.Int("axis", -1), OnnxAttribute.Float("epsilon", (float)_config.RmsNormEps), OnnxAttribute.Int("stash_type", 1));
+
+    /// <summary>The float32 additive mask is used as is, or clamped and cast for float16 (-1e9 would become -inf).</summary>
+    private string CastMask(string mask)
+    {
+        if (_t == DataType.Float) return mask;
+        var clamped = _g.Node("Max", "attention_mask", [mask, _g.ScalarConstant("attention_mask.floor", -1e4f, DataType.Float)]);
+        return _g.Node("Cast", "attention_mask", [clamped], OnnxAttribute.Int("to", (long)_t));
+    }
+
+    /// <summary>
+    /// GenAI variant: mask[b, 0, i, j] = 0 where key j is not padding (attention_mask[b, j] != 0) and
+    /// j &lt;= past + i (causal), else a large negative value; past = total - seq.
+    /// </summary>
+    private string BuildGenAiMask(string mask2d, string inputIds)
+    {
+        const string P = "genai_mask";
+        var total = _g.Node("Shape", P, [mask2d], OnnxAttribute.Int("start", 1), OnnxAttribute.Int("end", 2));
+        var seq = _g.Node("Shape", P, [inputIds], OnnxAttribute.Int("start", 1), OnnxAttribute.Int("end", 2));
+        var past = _g.Node("Sub", P, [total, seq]);
+        var zero = _g.Int64Constant(P + ".zero", 0);
+        var one = _g.Int64Constant(P + ".one", 1);
+        var axis0 = _g.Int64Constant(P + ".axis0", 0);
+        string Scalar(string v) => _g.Node("Squeeze", P, [v, axis0]);
+        var keyIndex = _g.Node("Range", P, [Scalar(zero), Scalar(total), Scalar(one)]);               // [T]
+        var queryIndex = _g.Node("Add", P, [_g.Node("Range", P, [Scalar(zero), Scalar(seq), Scalar(one)]), past]); // [S]
+        var queryColumn = _g.Node("Unsqueeze", P, [queryIndex, _g.Int64Constant(P + ".axis1", 1)]);   // [S, 1]
+        var causal = _g.Node("LessOrEqual", P, [keyIndex, queryColumn]);                             // [S, T]
+        var notPad = _g.Node("Cast", P, [mask2d], OnnxAttribute.Int("to", (long)DataType.Bool));     // [B, T]
+        var notPad4 = _g.Node("Unsqueeze", P, [notPad, _g.Int64Constant(P + ".axes12", 1, 2)]);       // [B, 1, 1, T]
+        var keep = _g.Node("And", P, [causal, notPad4]);                                             // [B, 1, S, T]
+        return _g.Node("Where", P, [keep, _g.ScalarConstant(P + ".keep", 0, _t), _g.ScalarConstant(P + ".masked", GenAiMaskedValue, _t)]);
+    }
+
+    private string Table(string name, float[] values, long rows, long columns)
+    {
+        var result = _g.Initializer(name, values, _t, rows, columns);
+        Report(name);
+        return result;
+    }
+
+    /// <summary>Reads a checkpoint tensor of HF shape <paramref name="shape"/>, transposing [out, in] to [in, out] for MatMul.</summary>
+    private string Weight(string name, bool transpose, params long[] shape)
+    {
+        var data = _weights.ReadFloat32(name, shape);
+        string result;
+        if (transpose)
+        {
+            var t = Transpose(data, (int)shape[0], (int)shape[1]);
+            data = null;
+            result = _g.Initializer(name, t, _t, shape[1], shape[0]);
+        }
+        else
+        {
+            result = _g.Initializer(name, data, _t, shape);
+        }
+        Report(name);
+        return result;
+    }
+
+    private void Report(string name)
+    {
+        _tensorIndex++;
+        _progress?.Report(new ExportProgress(_tensorIndex, _tensorCount, name, _g.InitializerBytes));
+    }
+
+    /// <summary>[rows, cols] to [cols, rows], in cache-friendly blocks.</summary>
+    private static float[] Transpose(float[] a, int rows, int cols)
+    {
+        const int B = 32;
+        var t = GC.AllocateUninitializedArray<float>(a.Length);
+        for (int r0 = 0; r0 < rows; r0 += B)
+            for (int c0 = 0; c0 < cols; c0 += B)
+            {
+                int rEnd = Math.Min(r0 + B, rows), cEnd = Math.Min(c0 + B, cols);
+                for (int r = r0; r < rEnd; r++)
+                    for (int c = c0; c < cEnd; c++)
+                        t[(long)c * rows + r] = a[(long)r * cols + c];
+            }
+        return t;
+    }
+}
