@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 using Rest.Onnx.Export;
 using Rest.Onnx.Export.Tiny;
 using Rest.Onnx.Tests.Export.Reference;
@@ -115,5 +117,38 @@ public class ExportVariantTests
         Assert.That((string?)decoder["outputs"]!["present_value_names"], Is.EqualTo("present.%d.value"));
         Assert.That((bool?)config["search"]!["past_present_share_buffer"], Is.False);
         Assert.That((int?)config["search"]!["max_length"], Is.LessThanOrEqualTo(128));
+    }
+
+    [Test]
+    public void BatchOfTwoPromptsEqualsTwoSingleRuns()
+    {
+        long[][] prompts = [[1, 30, 31, 150], [1, 77, 5, 6]];
+        using var single = new OnnxDecoder(_dir.File("fp32"));
+        var expected = prompts.Select(p => { single.Reset(); return single.Step(p, Positions(0, 4), Logits.Causal(0, 4)); }).ToArray();
+
+        var m = single.Manifest;
+        var mask = new float[2 * 4 * 4];
+        for (int b = 0; b < 2; b++) for (int i = 0; i < 4; i++) for (int j = i + 1; j < 4; j++) mask[b * 16 + i * 4 + j] = -1e9f;
+        var inputs = new List<NamedOnnxValue>
+        {
+            NamedOnnxValue.CreateFromTensor("input_ids", new DenseTensor<long>(prompts.SelectMany(p => p).ToArray(), [2, 4])),
+            NamedOnnxValue.CreateFromTensor("position_ids", new DenseTensor<long>(Positions(0, 4).Concat(Positions(0, 4)).ToArray(), [2, 4])),
+            NamedOnnxValue.CreateFromTensor("attention_mask", new DenseTensor<float>(mask, [2, 1, 4, 4])),
+        };
+        for (int l = 0; l < m.NumLayers; l++)
+            foreach (var kind in new[] { "key", "value" })
+                inputs.Add(NamedOnnxValue.CreateFromTensor($"past_key_values.{l}.{kind}", new DenseTensor<float>(Array.Empty<float>(), [2, m.NumKvHeads, 0, m.HeadSize])));
+        using var session = new InferenceSession(_dir.File("fp32/model.onnx"));
+        using var results = session.Run(inputs);
+        var logits = results.First(r => r.Name == "logits").AsTensor<float>();
+        Assert.That(logits.Dimensions.ToArray(), Is.EqualTo(new[] { 2, 4, m.VocabSize }));
+        var present = results.First(r => r.Name == "present.1.value").AsTensor<float>();
+        Assert.That(present.Dimensions.ToArray(), Is.EqualTo(new[] { 2, m.NumKvHeads, 4, m.HeadSize }));
+        for (int b = 0; b < 2; b++)
+            for (int i = 0; i < 4; i++)
+            {
+                var row = Enumerable.Range(0, m.VocabSize).Select(v => logits[b, i, v]).ToArray();
+                Assert.That(Logits.RelativeMaxDiff(row, expected[b][i]), Is.LessThan(1e-5), $"batch {b} row {i}");
+            }
     }
 }
