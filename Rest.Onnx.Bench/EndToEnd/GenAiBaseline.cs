@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntimeGenAI;
+using GenAiModel = Microsoft.ML.OnnxRuntimeGenAI.Model;
 
 namespace Rest.Onnx.Bench.EndToEnd;
 
@@ -10,13 +11,13 @@ namespace Rest.Onnx.Bench.EndToEnd;
 /// </summary>
 internal sealed class GenAiBaseline : IDisposable
 {
-    private readonly Model _model;
+    private readonly GenAiModel _model;
 
     public GenAiBaseline(string genAiModelFolder)
     {
         if (!File.Exists(Path.Combine(genAiModelFolder, "genai_config.json")))
             throw new FileNotFoundException($"No genai_config.json in '{genAiModelFolder}'; export with --variant genai.");
-        _model = new Model(genAiModelFolder);
+        _model = new GenAiModel(genAiModelFolder);
     }
 
     /// <summary>Greedy continuation of <paramref name="promptIds"/>; returns the new tokens and the wall time.</summary>
