@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntimeGenAI;
 using GenAiModel = Microsoft.ML.OnnxRuntimeGenAI.Model;
+using GenAiGenerator = Microsoft.ML.OnnxRuntimeGenAI.Generator;
 
 namespace Rest.Onnx.Bench.EndToEnd;
 
@@ -27,7 +28,7 @@ internal sealed class GenAiBaseline : IDisposable
         parameters.SetSearchOption("max_length", promptIds.Length + maxNewTokens);
         parameters.SetSearchOption("do_sample", false);
         var stopwatch = Stopwatch.StartNew();
-        using var generator = new Generator(_model, parameters);
+        using var generator = new GenAiGenerator(_model, parameters);
         generator.AppendTokens(promptIds);
         var produced = new List<int>(maxNewTokens);
         while (produced.Count < maxNewTokens && !generator.IsDone())
