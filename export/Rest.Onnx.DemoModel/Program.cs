@@ -1,1 +1,3 @@
-Console.Error.WriteLine("rest-demo-model: not implemented yet"); return 2;
+using Rest.Onnx.DemoModel;
+
+return DemoModelCli.Run(args);

@@ -1,11 +1,49 @@
+using System.Diagnostics;
+
 namespace Rest.Onnx.Export.Tool;
 
 internal static partial class Verbs
 {
     public static int Convert(Arguments a)
     {
+        var input = a.Required("in");
+        var output = a.Required("out");
+        var options = new ExportOptions
+        {
+            DType = (a.String("dtype") ?? "fp32") switch
+            {
+                "fp32" => ExportDType.Float32,
+                "fp16" => ExportDType.Float16,
+                var other => throw new ArgumentException($"--dtype must be fp32 or fp16, got '{other}'."),
+            },
+            Variant = (a.String("variant") ?? "opset23") switch
+            {
+                "opset23" => GraphVariant.Opset23,
+                "genai" => GraphVariant.GenAI,
+                var other => throw new ArgumentException($"--variant must be opset23 or genai, got '{other}'."),
+            },
+            EmbedWeights = a.Flag("embed-weights"),
+            MaxPositions = a.OptionalInt("max-positions"),
+            PadTokenId = a.OptionalInt("pad-token-id"),
+        };
         a.RejectUnused();
-        Console.Error.WriteLine("rest-export convert: not implemented yet");
-        return 2;
+        var clock = Stopwatch.StartNew();
+        var progress = new ConsoleProgress();
+        var result = LlamaExporter.Export(input, output, options, progress);
+        Console.WriteLine();
+        Console.WriteLine($"Wrote {result.ModelPath} ({result.TensorCount} tensors, {result.WeightBytes / 1048576.0:F1} MiB of weights) " +
+                          $"in {clock.Elapsed.TotalSeconds:F1} s; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0} MiB.");
+        return 0;
+    }
+
+    /// <summary>Synchronous progress line: tensor n of m and bytes written.</summary>
+    private sealed class ConsoleProgress : IProgress<ExportProgress>
+    {
+        public void Report(ExportProgress value)
+        {
+            var line = $"tensor {value.TensorIndex}/{value.TensorCount}  {value.BytesWritten / 1048576.0,9:F1} MiB  {value.TensorName}";
+            if (Console.IsOutputRedirected) Console.WriteLine(line);
+            else Console.Write("\r" + line.PadRight(Math.Max(0, Console.WindowWidth - 1))[..Math.Max(1, Console.WindowWidth - 1)]);
+        }
     }
 }

@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Rest.Onnx.Datastore.Reading;
+
+namespace Rest.Onnx.Datastore.Tool;
+
+internal static class InfoCommand
+{
+    private const string Help = """
+        usage: rest-datastore info FILE [--verify] [--json]
+
+        Prints the header (format version, vocabulary, token width, separator, tokenizer fingerprint,
+        build parameters) and every shard's size.
+
+        options:
+          --verify   recompute every section checksum (reads the whole file); exit code 1 on corruption
+          --json     machine-readable output
+        """;
+
+    public static int Run(string[] args)
+    {
+        var a = new Arguments("info", args, [], ["verify", "json"]);
+        if (a.Help)
+        {
+            Console.WriteLine(Help);
+            return 0;
+        }
+        if (a.Positionals.Count != 1) throw new UsageException("info: give exactly one datastore file.");
+        var clock = Stopwatch.StartNew();
+        using var reader = DatastoreReader.Open(a.Positionals[0]);
+        var openMs = clock.Elapsed.TotalMilliseconds;
+        double? verifyMs = null;
+        if (a.Flag("verify"))
+        {
+            clock.Restart();
+            reader.Verify();
+            verifyMs = clock.Elapsed.TotalMilliseconds;
+        }
+        if (a.Flag("json")) WriteJson(reader, openMs, verifyMs);
+        else WriteText(reader, openMs, verifyMs);
+        return 0;
+    }
+
+    private static void WriteText(DatastoreReader r, double openMs, double? verifyMs)
+    {
+        Console.WriteLine($"file:                  {r.Path} ({r.FileLength:N0} bytes, opened in {openMs:F2} ms)");
+        Console.WriteLine($"format version:        {r.FormatVersion}");
+        Console.WriteLine($"vocabulary size:       {r.VocabularySize:N0}");
+        Console.WriteLine($"token width:           {r.TokenWidth * 8} bits");
+        Console.WriteLine($"separator:             {(r.Separator < 0 ? "none" : r.Separator.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
+        Console.WriteLine($"tokens:                {r.TokenCount:N0}");
+        Console.WriteLine($"max shard tokens:      {r.MaxShardTokens:N0}");
+        Console.WriteLine($"tokenizer fingerprint: {(r.TokenizerFingerprint.Length == 0 ? "(none)" : r.TokenizerFingerprint)}");
+        Console.WriteLine($"build parameters:      {r.BuildParameters}");
+        Console.WriteLine($"shards:                {r.Shards.Count}");
+        foreach (var s in r.Shards)
+            Console.WriteLine($"  shard {s.Index}: {s.TokenCount:N0} tokens, {s.DocumentCount:N0} documents, first token {s.FirstToken:N0}");
+        if (verifyMs is { } ms) Console.WriteLine($"checksums:             OK (verified in {ms:F0} ms)");
+    }
+
+    private static void WriteJson(DatastoreReader r, double openMs, double? verifyMs)
+    {
+        using var stdout = Console.OpenStandardOutput();
+        using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("path", r.Path);
+            w.WriteNumber("fileLength", r.FileLength);
+            w.WriteNumber("openMilliseconds", openMs);
+            w.WriteNumber("formatVersion", r.FormatVersion);
+            w.WriteNumber("vocabularySize", r.VocabularySize);
+            w.WriteNumber("tokenWidthBytes", r.TokenWidth);
+            w.WriteNumber("separator", r.Separator);
+            w.WriteNumber("tokens", r.TokenCount);
+            w.WriteNumber("maxShardTokens", r.MaxShardTokens);
+            w.WriteString("tokenizerFingerprint", r.TokenizerFingerprint);
+            w.WritePropertyName("buildParameters");
+            using (var parameters = JsonDocument.Parse(r.BuildParameters)) parameters.WriteTo(w);
+            w.WriteStartArray("shards");
+            foreach (var s in r.Shards)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("index", s.Index);
+                w.WriteNumber("tokens", s.TokenCount);
+                w.WriteNumber("documents", s.DocumentCount);
+                w.WriteNumber("firstToken", s.FirstToken);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            if (verifyMs is { } ms)
+            {
+                w.WriteBoolean("verified", true);
+                w.WriteNumber("verifyMilliseconds", ms);
+            }
+            w.WriteEndObject();
+        }
+        Console.WriteLine();
+    }
+}

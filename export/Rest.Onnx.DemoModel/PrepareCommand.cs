@@ -1,0 +1,113 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using Rest.Onnx.DemoModel.Corpus;
+using Rest.Onnx.Tokenization;
+
+namespace Rest.Onnx.DemoModel;
+
+/// <summary>
+/// <c>prepare</c>: tokenizes both splits through <see cref="TextTokenizer"/> (the trainer never
+/// tokenizes itself) and writes the dev prompts.
+/// </summary>
+internal static class PrepareCommand
+{
+    /// <summary>Dev prompts wanted; the extractor spreads them evenly over all held-out candidates.</summary>
+    public const int DevPromptCount = 80;
+
+    /// <summary>Longest prompt in tokens, so prompt + 128 new tokens fits the demo model's 256-token context.</summary>
+    public const int MaxPromptTokens = 128;
+
+    private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };
+
+    // Prompts are code: keep quotes and '<' readable instead of \u0022 escapes (the file is never embedded in HTML).
+    private static readonly JsonSerializerOptions s_readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static int Run(Dictionary<string, string> options)
+    {
+        var outDir = DemoModelCli.Require(options, "out");
+        var tokenizer = TextTokenizer.Load(options.GetValueOrDefault("tokenizer", "export/demo-model/checkpoint/tokenizer.model"));
+        if (tokenizer.VocabularySize > ushort.MaxValue + 1)
+            throw new InvalidDataException($"Vocabulary of {tokenizer.VocabularySize} does not fit the uint16 token files.");
+        var corpus = DemoCorpus.Scan(options.GetValueOrDefault("corpus", DemoCorpus.DefaultRoot));
+        Directory.CreateDirectory(outDir);
+
+        var train = WriteTokens(corpus.Training, tokenizer, Path.Combine(outDir, "train.bin"));
+        var valid = WriteTokens(corpus.HeldOut, tokenizer, Path.Combine(outDir, "valid.bin"));
+        var manifest = new
+        {
+            corpusRoot = corpus.Root,
+            split = $"held out: XxHash3(UTF-8 relative path) % {DemoCorpus.HeldOutModulus} == 0",
+            tokenizer = Path.GetFullPath(tokenizer.SourcePath),
+            tokenizerFingerprint = tokenizer.Fingerprint,
+            vocabularySize = tokenizer.VocabularySize,
+            eosId = tokenizer.EosId,
+            format = "uint16 little-endian token ids; every document is followed by EOS",
+            train = new { files = corpus.Training.Count, tokens = train },
+            valid = new { files = corpus.HeldOut.Count, tokens = valid },
+        };
+        File.WriteAllText(Path.Combine(outDir, "manifest.json"), JsonSerializer.Serialize(manifest, s_indented) + "\n");
+        Console.WriteLine($"train: {corpus.Training.Count} files, {train} tokens; valid: {corpus.HeldOut.Count} files, {valid} tokens; tokenizer {tokenizer.Fingerprint}");
+
+        var promptsPath = options.GetValueOrDefault("prompts", "export/demo-model/dev-prompts.jsonl");
+        var prompts = WriteDevPrompts(corpus, tokenizer, promptsPath);
+        Console.WriteLine($"{prompts} dev prompts -> {promptsPath}");
+        return 0;
+    }
+
+    /// <summary>Tokenizes files in parallel, writes them in corpus order, each followed by EOS; returns the token count.</summary>
+    private static long WriteTokens(IReadOnlyList<CorpusFile> files, TextTokenizer tokenizer, string path)
+    {
+        var perFile = new int[files.Count][];
+        Parallel.For(0, files.Count, () => new List<int>(), (i, _, ids) =>
+        {
+            ids.Clear();
+            tokenizer.Encode(files[i].ReadText(), ids);
+            ids.Add(tokenizer.EosId);
+            perFile[i] = [.. ids];
+            return ids;
+        }, _ => { });
+
+        long count = 0;
+        var temp = path + ".tmp";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        {
+            var buffer = new byte[2 * 65536];
+            foreach (var ids in perFile)
+            {
+                for (var start = 0; start < ids.Length; start += 65536)
+                {
+                    var n = Math.Min(65536, ids.Length - start);
+                    for (var j = 0; j < n; j++) BinaryPrimitives.WriteUInt16LittleEndian(buffer.AsSpan(2 * j), checked((ushort)ids[start + j]));
+                    stream.Write(buffer, 0, 2 * n);
+                }
+                count += ids.Length;
+            }
+        }
+        File.Move(temp, path, overwrite: true);
+        return count;
+    }
+
+    private static int WriteDevPrompts(DemoCorpus corpus, TextTokenizer tokenizer, string path)
+    {
+        var candidates = new List<DevPrompt>();
+        foreach (var file in corpus.HeldOut)
+        {
+            foreach (var prompt in DevPromptExtractor.Extract(file.ReadText(), file.RelativePath))
+            {
+                if (tokenizer.Encode(prompt.Prompt).Length <= MaxPromptTokens) candidates.Add(prompt);
+            }
+        }
+        var selected = DevPromptExtractor.SelectEvenly(candidates, DevPromptCount);
+        var builder = new StringBuilder();
+        foreach (var prompt in selected)
+        {
+            builder.Append(JsonSerializer.Serialize(new { prompt = prompt.Prompt, source = new { file = prompt.File, line = prompt.Line } }, s_readable));
+            builder.Append('\n');
+        }
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null) Directory.CreateDirectory(directory);
+        File.WriteAllText(path, builder.ToString(), new UTF8Encoding(false));
+        return selected.Count;
+    }
+}
