@@ -20,6 +20,17 @@ public sealed class TinyModels
         Layers = 2, HiddenSize = 64, Heads = 4, KvHeads = 2, IntermediateSize = 128, VocabSize = 512, MaxPositions = 256, Seed = 5,
     };
 
+    /// <summary>The demo model's committed tokenizer (export/demo-model/checkpoint/tokenizer.model).</summary>
+    public static string DemoTokenizerPath()
+    {
+        for (var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "export", "demo-model", "checkpoint", "tokenizer.model");
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new FileNotFoundException("export/demo-model/checkpoint/tokenizer.model not found above the test directory.");
+    }
+
     /// <summary>Exported model folder for <paramref name="options"/> (created on first use).</summary>
     public static string Folder(TinyLlamaOptions options)
     {
