@@ -49,3 +49,20 @@ public class GreedyAcceptanceTests
     public void ArgMaxTakesTheLowestIndexOnTies()
         => Assert.That(GreedyAcceptance.ArgMax([1f, 3f, 2f, 3f]), Is.EqualTo(1));
 }
+
+public class ArgMaxTests
+{
+    [Test]
+    public void ArgMaxEqualsAScalarScanOnRandomRows()
+    {
+        var random = new Random(8);
+        for (var trial = 0; trial < 500; trial++)
+        {
+            var row = new float[random.Next(1, 200)];
+            for (var i = 0; i < row.Length; i++) row[i] = random.Next(-20, 20) / 4f; // many ties
+            var expected = 0;
+            for (var i = 1; i < row.Length; i++) if (row[i] > row[expected]) expected = i;
+            Assert.That(GreedyAcceptance.ArgMax(row), Is.EqualTo(expected), $"trial {trial}");
+        }
+    }
+}

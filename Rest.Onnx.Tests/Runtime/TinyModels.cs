@@ -32,18 +32,18 @@ public sealed class TinyModels
     }
 
     /// <summary>Exported model folder for <paramref name="options"/> (created on first use).</summary>
-    public static string Folder(TinyLlamaOptions options)
+    public static string Folder(TinyLlamaOptions options, ExportOptions export = default)
     {
         lock (Gate)
         {
-            var key = options.ToString();
+            var key = options + "|" + export;
             if (Folders.TryGetValue(key, out var folder)) return folder;
             _root ??= Directory.CreateTempSubdirectory("rest-runtime-tests-").FullName;
             var name = $"m{Folders.Count}";
             var hf = Path.Combine(_root, name + "-hf");
             folder = Path.Combine(_root, name);
             TinyLlama.Write(hf, options);
-            LlamaExporter.Export(hf, folder);
+            LlamaExporter.Export(hf, folder, export);
             Folders[key] = folder;
             return folder;
         }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using Rest.Onnx.Datastore.Drafting;
 
 namespace Rest.Onnx.Acceptance;
@@ -30,19 +31,20 @@ internal static class GreedyAcceptance
         }
     }
 
-    /// <summary>Index of the largest value; the lowest index wins ties.</summary>
+    /// <summary>Index of the largest value; the lowest index wins ties. Vectorised max, then the first index holding it.</summary>
     public static int ArgMax(ReadOnlySpan<float> values)
     {
-        var best = 0;
-        var bestValue = values[0];
-        for (var i = 1; i < values.Length; i++)
+        var max = float.NegativeInfinity;
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && values.Length >= 2 * Vector<float>.Count)
         {
-            if (values[i] > bestValue)
-            {
-                bestValue = values[i];
-                best = i;
-            }
+            var lanes = new Vector<float>(float.NegativeInfinity);
+            for (; i <= values.Length - Vector<float>.Count; i += Vector<float>.Count)
+                lanes = Vector.Max(lanes, new Vector<float>(values[i..]));
+            for (var lane = 0; lane < Vector<float>.Count; lane++) max = Math.Max(max, lanes[lane]);
         }
-        return best;
+        for (; i < values.Length; i++) if (values[i] > max) max = values[i];
+        for (i = 0; i < values.Length; i++) if (values[i] == max) return i;
+        return 0; // all NaN: the first token
     }
 }

@@ -119,6 +119,8 @@ internal sealed unsafe class ForwardPass : IDisposable
             Bind(n, false, _config.LogitsName, device, TensorElementType.Float, _shape3, _logits.Pointer, (long)rows * _config.VocabSize * sizeof(float));
 
             _session.RunWithBinding(runOptions, _binding);
+            // Device outputs may still be in flight on the provider's stream; later copies use another stream.
+            if (!_backend.IsHost) _binding.SynchronizeBoundOutputs();
         }
         finally
         {

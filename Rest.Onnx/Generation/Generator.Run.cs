@@ -32,6 +32,9 @@ public sealed partial class Generator
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ObjectDisposedException.ThrowIf(_model.IsDisposed, _model);
+        // default(...) structs bypass the option defaults; give them the documented ones.
+        if (options.Draft == default) options = options with { Draft = new() };
+        if (options.Sampling == default) options = options with { Sampling = new() };
         options.Validate();
         var maxLength = _context.Length;
         if (prompt.IsEmpty) throw new ArgumentException("The prompt is empty; at least one token is needed.", nameof(prompt));
