@@ -13,7 +13,7 @@ public sealed class DatastoreDraftSource : IDraftSource
     private readonly DatastoreSearcher[] _searchers;
 
     /// <summary>Creates a source over <paramref name="datastores"/> with <paramref name="options"/>.</summary>
-    /// <exception cref="ArgumentException">No datastore was given.</exception>
+    /// <exception cref="ArgumentException">No datastore was given, or one is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public DatastoreDraftSource(IReadOnlyList<RestDatastore> datastores, DraftOptions options)
     {
@@ -24,7 +24,11 @@ public sealed class DatastoreDraftSource : IDraftSource
         Datastores = datastores;
         var searchOptions = options;
         _searchers = new DatastoreSearcher[datastores.Count];
-        for (var i = 0; i < _searchers.Length; i++) _searchers[i] = new DatastoreSearcher(datastores[i].Reader, searchOptions);
+        for (var i = 0; i < _searchers.Length; i++)
+        {
+            var store = datastores[i] ?? throw new ArgumentException($"Datastore {i} is null.", nameof(datastores));
+            _searchers[i] = new DatastoreSearcher(store.Reader, searchOptions);
+        }
     }
 
     /// <summary>The options this source was made with.</summary>

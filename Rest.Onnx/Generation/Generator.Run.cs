@@ -233,12 +233,19 @@ public sealed partial class Generator
                 if (_promptLookup is null || _promptLookup.Options != options.Draft) _promptLookup = new PromptLookupDraftSource(options.Draft);
                 return _promptLookup;
             case DraftingStrategy.Rest:
-                if (_datastoreSource is null || _datastoreSource.Options != options.Draft || !ReferenceEquals(_datastoreSource.Datastores, options.Datastores))
+                if (_datastoreSource is null || _datastoreSource.Options != options.Draft || !SameStores(_datastoreSource.Datastores, options.Datastores!))
                     _datastoreSource = new DatastoreDraftSource(options.Datastores!, options.Draft);
                 return _datastoreSource;
             default:
                 return NoDraftSource.Instance;
         }
+    }
+
+    private static bool SameStores(IReadOnlyList<RestDatastore> a, IReadOnlyList<RestDatastore> b)
+    {
+        if (a.Count != b.Count) return false;
+        for (var i = 0; i < a.Count; i++) if (!ReferenceEquals(a[i], b[i])) return false;
+        return true;
     }
 
     /// <summary>Grows the per-step buffers when a run asks for a larger draft budget (once, not per step).</summary>
