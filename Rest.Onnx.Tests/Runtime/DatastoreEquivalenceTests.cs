@@ -98,3 +98,53 @@ public class DatastoreEquivalenceTests
         return file;
     }
 }
+
+public class AdaptiveBudgetTests
+{
+    [Test]
+    public void BudgetHalvesOnRejectionAndDoublesOnDeepAccepts()
+    {
+        Assert.That(Generator.AdaptBudget(16, 64, acceptedDrafts: 0, treeDepth: 5), Is.EqualTo(8));
+        Assert.That(Generator.AdaptBudget(1, 64, 0, 3), Is.EqualTo(1));
+        Assert.That(Generator.AdaptBudget(16, 64, 3, 6), Is.EqualTo(32));
+        Assert.That(Generator.AdaptBudget(48, 64, 10, 10), Is.EqualTo(64));
+        Assert.That(Generator.AdaptBudget(16, 64, 1, 8), Is.EqualTo(16));
+    }
+
+    [Test]
+    public void AdaptiveBudgetKeepsTheOutputAndCutsWastedRows()
+    {
+        using var model = RestModel.Load(TinyModels.Folder(TinyModels.Default), new ModelOptions { MaxSequenceLength = 256, IntraOpThreads = 1 });
+        using var generator = model.CreateGenerator();
+        var greedy = new GenerationOptions { MaxNewTokens = 40, StopTokenIds = [] };
+        var random = new Random(3);
+        var prompt = GeneratorEquivalenceTests.RandomPrompt(random, 12);
+        var baseline = generator.Generate(prompt, greedy).Tokens.ToArray();
+        // Every bigram of the output, each followed by wrong continuations: drafts at every step, all rejected.
+        int[] full = [.. prompt, .. baseline];
+        var wrong = new List<int[]>();
+        for (var i = 0; i + 1 < full.Length; i++)
+            for (var copy = 0; copy < 3; copy++)
+                wrong.Add([full[i], full[i + 1], .. Enumerable.Range(0, 8).Select(_ => random.Next(3, 512))]);
+        var unrelatedPath = TestDatastores.Build(wrong);
+        var ownPath = TestDatastores.Build([[.. prompt, .. baseline]]);
+        try
+        {
+            using var unrelated = model.OpenDatastore(unrelatedPath);
+            using var own = model.OpenDatastore(ownPath);
+            var fixedWrong = generator.Generate(prompt, greedy with { Drafting = DraftingStrategy.Rest, Datastores = [unrelated] });
+            var adaptiveWrong = generator.Generate(prompt, greedy with { Drafting = DraftingStrategy.Rest, Datastores = [unrelated], AdaptiveBudget = true });
+            var adaptiveRight = generator.Generate(prompt, greedy with { Drafting = DraftingStrategy.Rest, Datastores = [own], AdaptiveBudget = true });
+            Assert.That(adaptiveWrong.Tokens, Is.EqualTo(baseline));
+            Assert.That(adaptiveRight.Tokens, Is.EqualTo(baseline));
+            Assert.That(fixedWrong.Statistics.DraftTokensVerified, Is.GreaterThan(20 * 20), "the fixed budget verifies big wrong trees");
+            Assert.That(adaptiveWrong.Statistics.DraftTokensVerified, Is.LessThan(fixedWrong.Statistics.DraftTokensVerified / 5));
+            Assert.That(adaptiveRight.Statistics.MeanAcceptedTokensPerStep, Is.GreaterThan(3));
+        }
+        finally
+        {
+            File.Delete(unrelatedPath);
+            File.Delete(ownPath);
+        }
+    }
+}

@@ -35,6 +35,14 @@ public readonly record struct GenerationOptions
     /// <summary>A caller-supplied draft source; when set it replaces <see cref="Drafting"/>.</summary>
     public IDraftSource? DraftSource { get; init; }
 
+    /// <summary>
+    /// Adapt the number of draft nodes verified per step to how well drafts do (for CPUs, where every
+    /// verified row costs): start at min(16, budget), halve after a step whose drafts were all rejected,
+    /// double (up to <see cref="DraftOptions.Budget"/>) after one that accepted at least half the tree's depth.
+    /// Output is unchanged; only speed is. Off by default (the reference's fixed budget).
+    /// </summary>
+    public bool AdaptiveBudget { get; init; }
+
     /// <summary>Prepend the model's BOS token to text prompts (token-id prompts are used as given).</summary>
     public bool AddBos { get; init; } = true;
 

@@ -22,6 +22,7 @@ public sealed partial class Generator
         public TextTracker? Text { get; init; }
         public CancellationTokenRegistration Registration { get; set; }
         public int PromptLength { get; init; }
+        public int Budget { get; set; }
         public long StartTicks { get; init; }
         public long DecodeStartTicks { get; set; }
         public bool Done { get; set; }
@@ -75,6 +76,7 @@ public sealed partial class Generator
                 Random = random,
                 Text = _model.Tokenizer is { } tokenizer ? new TextTracker(tokenizer, options.StopStrings) : null,
                 PromptLength = prompt.Length,
+                Budget = options.AdaptiveBudget ? Math.Min(options.Draft.Budget, 16) : options.Draft.Budget,
                 StartTicks = Stopwatch.GetTimestamp(),
             };
             var runOptions = run.RunOptions;
@@ -148,7 +150,7 @@ public sealed partial class Generator
         var room = _context.Length - _length;            // tokens that still fit
         var remaining = options.MaxNewTokens - stats.TokensGenerated;
         // A step yields at most depth + 1 tokens and caches nodes + 1 rows: trim what cannot be used.
-        var tree = Limit(_tree, maxDepth: Math.Min(room, remaining) - 1, maxNodes: room);
+        var tree = Limit(_tree, maxDepth: Math.Min(room, remaining) - 1, maxNodes: Math.Min(room, run.Budget));
         var t1 = Stopwatch.GetTimestamp();
 
         var rows = tree.Count + 1;
@@ -167,6 +169,7 @@ public sealed partial class Generator
 
         var tokens = _path.Tokens;
         stats.RecordStep(tokens.Length, tree.Count);
+        if (options.AdaptiveBudget && tree.Count > 0) run.Budget = AdaptBudget(run.Budget, options.Draft.Budget, tokens.Length - 1, tree.MaxDepth);
         foreach (var token in tokens)
         {
             if (Array.IndexOf(run.StopTokens, token) >= 0)
@@ -239,6 +242,14 @@ public sealed partial class Generator
             default:
                 return NoDraftSource.Instance;
         }
+    }
+
+    /// <summary>Multiplicative budget control: halve after a fully rejected step, double after a deep accept.</summary>
+    internal static int AdaptBudget(int budget, int maxBudget, int acceptedDrafts, int treeDepth)
+    {
+        if (acceptedDrafts == 0) return Math.Max(1, budget / 2);
+        if (acceptedDrafts * 2 >= treeDepth) return Math.Min(maxBudget, budget * 2);
+        return budget;
     }
 
     private static bool SameStores(IReadOnlyList<RestDatastore> a, IReadOnlyList<RestDatastore> b)
