@@ -6,7 +6,8 @@ namespace Rest.Onnx.Bench.Runtime;
 /// <summary>
 /// Whole generations of 64 tokens on <see cref="BenchModel.Small"/> (CPU, greedy) with each drafting
 /// strategy: the baseline, REST with a datastore that holds the model's own continuations (drafts mostly
-/// right), REST with unrelated text (drafts mostly wrong) and prompt lookup, at two draft budgets.
+/// right), REST with unrelated text (drafts mostly wrong) and prompt lookup, at two draft budgets,
+/// with the fixed budget and with <see cref="GenerationOptions.AdaptiveBudget"/>.
 /// Shows what an accepted draft saves and what a rejected one costs on a CPU.
 /// </summary>
 // Native resources are released in [GlobalCleanup], which BenchmarkDotNet calls.
@@ -24,7 +25,7 @@ public class GenerationSpeedBenchmarks
     private int[] _prompt = [];
 
     /// <summary>Where drafts come from.</summary>
-    [Params("None", "RestOwnText", "RestUnrelated", "PromptLookup")]
+    [Params("None", "RestOwnText", "RestUnrelated", "PromptLookup", "RestOwnTextAdaptive", "RestUnrelatedAdaptive")]
     public string Drafts { get; set; } = "None";
 
     /// <summary>Most draft nodes per step.</summary>
@@ -55,6 +56,8 @@ public class GenerationSpeedBenchmarks
             "RestOwnText" => options with { Drafting = DraftingStrategy.Rest, Datastores = [_own] },
             "RestUnrelated" => options with { Drafting = DraftingStrategy.Rest, Datastores = [_unrelated] },
             "PromptLookup" => options with { Drafting = DraftingStrategy.PromptLookup },
+            "RestOwnTextAdaptive" => options with { Drafting = DraftingStrategy.Rest, Datastores = [_own], AdaptiveBudget = true },
+            "RestUnrelatedAdaptive" => options with { Drafting = DraftingStrategy.Rest, Datastores = [_unrelated], AdaptiveBudget = true },
             _ => options,
         };
     }
