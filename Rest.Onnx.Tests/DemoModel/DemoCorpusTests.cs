@@ -86,4 +86,14 @@ public class DemoCorpusTests
         Assert.That(corpus.Training.Any(f => f.IsHeldOut), Is.False);
         Assert.That(corpus.HeldOut.All(f => f.IsHeldOut && DemoCorpus.IsHeldOut(f.RelativePath)), Is.True);
     }
+
+    [Test]
+    public void CommittedHeldOutListMatchesTheRule()
+    {
+        var listed = File.ReadAllLines(Path.Combine(Tokenization.TokenizerTestFiles.RepositoryRoot, "export", "demo-model", "heldout-files.txt"));
+        Assert.That(listed, Is.Not.Empty);
+        Assert.That(listed.All(DemoCorpus.IsHeldOut), Is.True);
+        if (!Directory.Exists(DemoCorpus.DefaultRoot)) Assert.Ignore($"{DemoCorpus.DefaultRoot} is not installed here.");
+        Assert.That(DemoCorpus.Scan().HeldOut.Select(f => f.RelativePath), Is.EqualTo(listed));
+    }
 }
