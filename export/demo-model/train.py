@@ -57,7 +57,8 @@ def parse_args():
     p.add_argument("--max-minutes", type=float, default=85.0, help="training time; the cosine schedule spans it")
     p.add_argument("--max-steps", type=int, default=0, help="if > 0, the schedule spans steps instead of time")
     p.add_argument("--checkpoint-minutes", type=float, default=5.0)
-    p.add_argument("--eval-tokens", type=int, default=32768, help="valid.bin prefix used at periodic checkpoints (the final one uses all)")
+    p.add_argument("--eval-tokens", type=int, default=32768, help="valid.bin prefix evaluated at each checkpoint (0: all); the final checkpoint adds a full evaluation")
+    p.add_argument("--keep-best", action="store_true", help="write the HF checkpoint only when valid loss improves (many epochs)")
     p.add_argument("--log-steps", type=int, default=20)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=1234)
@@ -317,6 +318,7 @@ def main():
                                    {"params": no_decay, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.95), eps=1e-8)
     rng = np.random.default_rng(args.seed)
     step, tokens_seen, elapsed_before = 0, 0, 0.0
+    best = {"loss": float("inf")}  # best periodic valid loss, for --keep-best
     if args.resume:
         state = torch.load(args.state, map_location=device)
         if state["config"] != cfg:
@@ -325,6 +327,7 @@ def main():
         optimizer.load_state_dict(state["optimizer"])
         step, tokens_seen, elapsed_before = state["step"], state["tokens"], state["elapsed"]
         rng.bit_generator.state = state["rng"]
+        best["loss"] = state.get("best", float("inf"))
         print(f"resumed at step {step}, {tokens_seen:,} tokens, {elapsed_before / 60:.1f} min", flush=True)
 
     stop = {"requested": False}
@@ -339,16 +342,26 @@ def main():
     if new_log:
         log.writerow(["step", "tokens", "minutes", "lr", "train_loss", "valid_loss", "valid_tokens"])
 
+
     def checkpoint(final):
-        valid_loss = evaluate(model, valid, args.context, args.batch, device, autocast, 0 if final else args.eval_tokens)
-        save_checkpoint(args, cfg, model, tokenizer_path)
+        valid_loss = evaluate(model, valid, args.context, args.batch, device, autocast, args.eval_tokens)
+        if not args.keep_best or valid_loss < best["loss"]:
+            best["loss"] = valid_loss
+            save_checkpoint(args, cfg, model, tokenizer_path)
         temp = args.state + ".tmp"
         torch.save({"config": cfg, "model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
-                    "tokens": tokens_seen, "elapsed": elapsed(), "rng": rng.bit_generator.state}, temp)
+                    "tokens": tokens_seen, "elapsed": elapsed(), "rng": rng.bit_generator.state, "best": best["loss"]}, temp)
         os.replace(temp, args.state)
-        log.writerow([step, tokens_seen, f"{elapsed() / 60:.2f}", "", "", f"{valid_loss:.4f}", "all" if final else args.eval_tokens])
+        log.writerow([step, tokens_seen, f"{elapsed() / 60:.2f}", "", "", f"{valid_loss:.4f}", args.eval_tokens or "all"])
         log_file.flush()
-        print(f"step {step}: valid loss ({'all' if final else args.eval_tokens} tokens) {valid_loss:.4f} (ppl {math.exp(valid_loss):.2f}), checkpoint written", flush=True)
+        print(f"step {step}: valid loss ({args.eval_tokens or 'all'} tokens) {valid_loss:.4f} (ppl {math.exp(valid_loss):.2f})"
+              f"{', checkpoint written' if best['loss'] == valid_loss else ''}", flush=True)
+        if final:
+            full = evaluate(model, valid, args.context, args.batch, device, autocast, 0)
+            print(f"final: valid loss over all of valid.bin {full:.4f} (ppl {math.exp(full):.2f}) for the weights in the last checkpoint written"
+                  if best["loss"] == valid_loss else f"final: valid loss over all of valid.bin {full:.4f} for the last weights (not the best, not written)", flush=True)
+            log.writerow([step, tokens_seen, f"{elapsed() / 60:.2f}", "", "", f"{full:.4f}", "all"])
+            log_file.flush()
 
     start = time.time()
     elapsed = lambda: elapsed_before + time.time() - start  # noqa: E731
