@@ -58,6 +58,13 @@ internal sealed class MainJobReport
         return list;
     }
 
+    private static int LastNonZero(IReadOnlyList<long> values)
+    {
+        for (var i = values.Count - 1; i >= 0; i--)
+            if (values[i] != 0) return i;
+        return 0;
+    }
+
     private static double Tps(IEnumerable<RunFigures> runs)
     {
         double tokens = 0, seconds = 0;
@@ -135,7 +142,8 @@ internal sealed class MainJobReport
         panels.Add(new SvgChart.Panel("Speedup over plain greedy (None), per prompt", "speedup",
             prompts.Select(p => p.PromptIndex.ToString(CultureInfo.InvariantCulture)).ToList(), perPrompt, ReferenceLine: 1.0));
 
-        var maxLen = bests.Count == 0 ? 1 : bests.Max(b => b.AcceptedHistogram.Count);
+        // Up to the longest step any strategy actually made, so the axis is not mostly empty bins.
+        var maxLen = bests.Count == 0 ? 1 : bests.Max(b => LastNonZero(b.AcceptedHistogram) + 1);
         panels.Add(new SvgChart.Panel("Tokens per verification step (share of steps)", "share of steps",
             Enumerable.Range(1, Math.Max(1, maxLen - 1)).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList(),
             bests.Select(b =>
