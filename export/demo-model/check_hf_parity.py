@@ -44,7 +44,10 @@ def main():
     ours.eval()
 
     from transformers import LlamaForCausalLM
-    hf = LlamaForCausalLM.from_pretrained(folder, torch_dtype=torch.float32)
+    try:
+        hf = LlamaForCausalLM.from_pretrained(folder, dtype=torch.float32)  # transformers >= 4.56
+    except TypeError:
+        hf = LlamaForCausalLM.from_pretrained(folder, torch_dtype=torch.float32)
     hf.eval()
     ids = torch.randint(4, cfg["vocab_size"], (2, min(96, cfg["max_position_embeddings"])), generator=torch.Generator().manual_seed(0))
     with torch.no_grad():

@@ -100,6 +100,7 @@ class Attention(nn.Module):
         q = self.q_proj(x).view(b, t, self.heads, self.head_dim).transpose(1, 2)
         k = self.k_proj(x).view(b, t, self.kv_heads, self.head_dim).transpose(1, 2)
         v = self.v_proj(x).view(b, t, self.kv_heads, self.head_dim).transpose(1, 2)
+        cos, sin = cos.to(q.dtype), sin.to(q.dtype)  # under bf16 autocast q, k, v stay bf16
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         if self.kv_heads != self.heads:  # query head h reads kv head h // group, as HF repeat_kv
@@ -109,7 +110,7 @@ class Attention(nn.Module):
         if hasattr(F, "scaled_dot_product_attention"):  # torch >= 2.0: fused kernels, same result
             out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         else:  # torch 1.13: written out
-            scores = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(self.head_dim)) + mask
+            scores = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(self.head_dim)) + mask.to(q.dtype)
             out = torch.softmax(scores.float(), dim=-1).to(q.dtype) @ v
         out = out.transpose(1, 2).reshape(b, t, self.heads * self.head_dim)
         return self.o_proj(out)
@@ -168,7 +169,7 @@ class LlamaModel(nn.Module):
         mask = torch.full((t, t), float("-inf"), device=ids.device).triu(1)
         x = self.embed_tokens(ids)
         for layer in self.layers:
-            x = layer(x, cos.to(x.dtype), sin.to(x.dtype), mask.to(x.dtype))
+            x = layer(x, cos, sin, mask)
         return self.lm_head(self.norm(x))
 
 
