@@ -1,1 +1,23 @@
-Console.Error.WriteLine("Rest.Onnx.Bench: main job not implemented yet"); return 2;
+using BenchmarkDotNet.Running;
+using Rest.Onnx.Bench.EndToEnd;
+
+// No arguments: the main job on the built-in demo. "bench": BenchmarkDotNet suites. "figures": plain-stopwatch figures.
+if (args.Length > 0 && args[0] == "bench")
+{
+    BenchmarkSwitcher.FromAssembly(typeof(MainJob).Assembly).Run(args[1..]);
+    return 0;
+}
+if (args.Length > 0 && args[0] is "--help" or "-h" or "help")
+{
+    Console.WriteLine(MainJobOptions.Usage);
+    return 0;
+}
+try
+{
+    return MainJob.Run(MainJobOptions.Parse(args), Console.Out);
+}
+catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or InvalidOperationException)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}

@@ -27,7 +27,7 @@ internal static class SvgChart
 
     private static void RenderPanel(StringBuilder sb, Panel panel, int x0, int y0, int width, int height)
     {
-        const int left = 60, right = 150, top = 30, bottom = 40;
+        const int left = 60, right = 220, top = 30, bottom = 40;
         var plotW = width - left - right;
         var plotH = height - top - bottom;
         var max = 0.0;

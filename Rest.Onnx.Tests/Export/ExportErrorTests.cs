@@ -45,6 +45,8 @@ public class ExportErrorTests
         Rewrite(dir.File("hf"), LlamaTensorNames.UpProj(0));
         var e = Assert.Throws<KeyNotFoundException>(() => LlamaExporter.Export(dir.File("hf"), dir.File("out")));
         Assert.That(e!.Message, Does.Contain("model.layers.0.mlp.up_proj.weight"));
+        Assert.That(File.Exists(dir.File("out/model.onnx.data")), Is.False, "no half-written weights are left behind");
+        Assert.That(File.Exists(dir.File("out/model.onnx")), Is.False);
     }
 
     [Test]

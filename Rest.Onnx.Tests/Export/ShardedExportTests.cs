@@ -51,3 +51,17 @@ public class ShardedExportTests
         Assert.That(b[2], Is.EqualTo(a[2]));
     }
 }
+
+public class ExportIntoSourceFolderTests
+{
+    [Test]
+    public void ExportingNextToTheCheckpointKeepsTheTokenizer()
+    {
+        using var dir = new TempFolder();
+        File.WriteAllBytes(dir.File("tokenizer.model"), [4, 2]);
+        TinyLlama.Write(dir.File("hf"), new TinyLlamaOptions { Layers = 1, TokenizerPath = dir.File("tokenizer.model") });
+        var result = LlamaExporter.Export(dir.File("hf"), dir.File("hf"));
+        Assert.That(File.ReadAllBytes(dir.File("hf/tokenizer.model")), Is.EqualTo(new byte[] { 4, 2 }));
+        Assert.That(result.Manifest.TokenizerFingerprint, Is.EqualTo(Rest.Onnx.Tokenization.TokenizerFingerprint.OfBytes([4, 2])));
+    }
+}

@@ -69,9 +69,18 @@ public static class LlamaExporter
         }
         else
         {
-            using var data = new ExternalDataFile(dataPath);
-            builder = new OnnxGraphBuilder("rest_llama", data);
-            tensorCount = LlamaGraph.Build(config, weights, builder, options, maxPositions, progress);
+            try
+            {
+                using var data = new ExternalDataFile(dataPath);
+                builder = new OnnxGraphBuilder("rest_llama", data);
+                tensorCount = LlamaGraph.Build(config, weights, builder, options, maxPositions, progress);
+            }
+            catch
+            {
+                // A half-written weight file must not pass for an export.
+                File.Delete(dataPath);
+                throw;
+            }
         }
         model.Graph = builder.Graph;
         using (var stream = new FileStream(modelPath, FileMode.Create, FileAccess.Write))
@@ -82,7 +91,9 @@ public static class LlamaExporter
         {
             var source = Path.Combine(hfFolder, name);
             if (!File.Exists(source)) continue;
-            File.Copy(source, Path.Combine(outFolder, name), overwrite: true);
+            var destination = Path.Combine(outFolder, name);
+            if (!string.Equals(Path.GetFullPath(source), Path.GetFullPath(destination), StringComparison.Ordinal))
+                File.Copy(source, destination, overwrite: true);
             if (tokenizerFile is null && (name == "tokenizer.model" || name == "tokenizer.json")) tokenizerFile = name;
         }
 

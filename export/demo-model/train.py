@@ -57,7 +57,8 @@ def parse_args():
     p.add_argument("--max-minutes", type=float, default=85.0, help="training time; the cosine schedule spans it")
     p.add_argument("--max-steps", type=int, default=0, help="if > 0, the schedule spans steps instead of time")
     p.add_argument("--checkpoint-minutes", type=float, default=5.0)
-    p.add_argument("--eval-tokens", type=int, default=32768, help="valid.bin prefix used at periodic checkpoints (the final one uses all)")
+    p.add_argument("--eval-tokens", type=int, default=32768, help="valid.bin prefix evaluated at each checkpoint (0: all); the final checkpoint adds a full evaluation")
+    p.add_argument("--keep-best", action="store_true", help="write the HF checkpoint only when valid loss improves (many epochs)")
     p.add_argument("--log-steps", type=int, default=20)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=1234)
@@ -99,6 +100,7 @@ class Attention(nn.Module):
         q = self.q_proj(x).view(b, t, self.heads, self.head_dim).transpose(1, 2)
         k = self.k_proj(x).view(b, t, self.kv_heads, self.head_dim).transpose(1, 2)
         v = self.v_proj(x).view(b, t, self.kv_heads, self.head_dim).transpose(1, 2)
+        cos, sin = cos.to(q.dtype), sin.to(q.dtype)  # under bf16 autocast q, k, v stay bf16
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         if self.kv_heads != self.heads:  # query head h reads kv head h // group, as HF repeat_kv
@@ -108,7 +110,7 @@ class Attention(nn.Module):
         if hasattr(F, "scaled_dot_product_attention"):  # torch >= 2.0: fused kernels, same result
             out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         else:  # torch 1.13: written out
-            scores = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(self.head_dim)) + mask
+            scores = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(self.head_dim)) + mask.to(q.dtype)
             out = torch.softmax(scores.float(), dim=-1).to(q.dtype) @ v
         out = out.transpose(1, 2).reshape(b, t, self.heads * self.head_dim)
         return self.o_proj(out)
@@ -167,7 +169,7 @@ class LlamaModel(nn.Module):
         mask = torch.full((t, t), float("-inf"), device=ids.device).triu(1)
         x = self.embed_tokens(ids)
         for layer in self.layers:
-            x = layer(x, cos.to(x.dtype), sin.to(x.dtype), mask.to(x.dtype))
+            x = layer(x, cos, sin, mask)
         return self.lm_head(self.norm(x))
 
 
@@ -317,6 +319,7 @@ def main():
                                    {"params": no_decay, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.95), eps=1e-8)
     rng = np.random.default_rng(args.seed)
     step, tokens_seen, elapsed_before = 0, 0, 0.0
+    best = {"loss": float("inf")}  # best periodic valid loss, for --keep-best
     if args.resume:
         state = torch.load(args.state, map_location=device)
         if state["config"] != cfg:
@@ -325,6 +328,7 @@ def main():
         optimizer.load_state_dict(state["optimizer"])
         step, tokens_seen, elapsed_before = state["step"], state["tokens"], state["elapsed"]
         rng.bit_generator.state = state["rng"]
+        best["loss"] = state.get("best", float("inf"))
         print(f"resumed at step {step}, {tokens_seen:,} tokens, {elapsed_before / 60:.1f} min", flush=True)
 
     stop = {"requested": False}
@@ -339,16 +343,26 @@ def main():
     if new_log:
         log.writerow(["step", "tokens", "minutes", "lr", "train_loss", "valid_loss", "valid_tokens"])
 
+
     def checkpoint(final):
-        valid_loss = evaluate(model, valid, args.context, args.batch, device, autocast, 0 if final else args.eval_tokens)
-        save_checkpoint(args, cfg, model, tokenizer_path)
+        valid_loss = evaluate(model, valid, args.context, args.batch, device, autocast, args.eval_tokens)
+        if not args.keep_best or valid_loss < best["loss"]:
+            best["loss"] = valid_loss
+            save_checkpoint(args, cfg, model, tokenizer_path)
         temp = args.state + ".tmp"
         torch.save({"config": cfg, "model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
-                    "tokens": tokens_seen, "elapsed": elapsed(), "rng": rng.bit_generator.state}, temp)
+                    "tokens": tokens_seen, "elapsed": elapsed(), "rng": rng.bit_generator.state, "best": best["loss"]}, temp)
         os.replace(temp, args.state)
-        log.writerow([step, tokens_seen, f"{elapsed() / 60:.2f}", "", "", f"{valid_loss:.4f}", "all" if final else args.eval_tokens])
+        log.writerow([step, tokens_seen, f"{elapsed() / 60:.2f}", "", "", f"{valid_loss:.4f}", args.eval_tokens or "all"])
         log_file.flush()
-        print(f"step {step}: valid loss ({'all' if final else args.eval_tokens} tokens) {valid_loss:.4f} (ppl {math.exp(valid_loss):.2f}), checkpoint written", flush=True)
+        print(f"step {step}: valid loss ({args.eval_tokens or 'all'} tokens) {valid_loss:.4f} (ppl {math.exp(valid_loss):.2f})"
+              f"{', checkpoint written' if best['loss'] == valid_loss else ''}", flush=True)
+        if final:
+            full = evaluate(model, valid, args.context, args.batch, device, autocast, 0)
+            print(f"final: valid loss over all of valid.bin {full:.4f} (ppl {math.exp(full):.2f}) for the weights in the last checkpoint written"
+                  if best["loss"] == valid_loss else f"final: valid loss over all of valid.bin {full:.4f} for the last weights (not the best, not written)", flush=True)
+            log.writerow([step, tokens_seen, f"{elapsed() / 60:.2f}", "", "", f"{full:.4f}", "all"])
+            log_file.flush()
 
     start = time.time()
     elapsed = lambda: elapsed_before + time.time() - start  # noqa: E731

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -193,7 +192,4 @@ public sealed record LlamaConfig
             return (long)VocabSize * h * (TiedEmbeddings ? 1 : 2) + NumLayers * layer + h;
         }
     }
-
-    /// <summary>Invariant text of a double for messages.</summary>
-    internal static string Text(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 }

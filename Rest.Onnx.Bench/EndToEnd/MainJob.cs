@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Rest.Onnx.Bench.Reporting;
+using Rest.Onnx.Datastore.Search;
+using Rest.Onnx.Export;
+
+namespace Rest.Onnx.Bench.EndToEnd;
+
+/// <summary>
+/// The main job: the same prompts decoded by plain greedy (None), REST at several draft budgets, prompt
+/// lookup, and onnxruntime-genai, interleaved on one engine after a warm-up; every drafting output is
+/// checked token for token against None.
+/// </summary>
+internal static class MainJob
+{
+    /// <returns>0 on success; 1 when any greedy output differs from None (a bug).</returns>
+    public static int Run(MainJobOptions options, TextWriter log)
+    {
+        var cache = options.Cache ?? RepositoryPaths.DefaultCache;
+        var modelPath = options.Model ?? RepositoryPaths.DemoCheckpoint;
+        var output = options.Output ?? RepositoryPaths.DefaultOutput;
+        Directory.CreateDirectory(cache);
+
+        var exported = DemoAssets.EnsureExported(modelPath, cache, GraphVariant.Opset23, log)!;
+        var wantsGenAi = options.Strategies.Contains("genai");
+        var genAiFolder = wantsGenAi ? DemoAssets.EnsureExported(modelPath, cache, GraphVariant.GenAI, log) : null;
+        if (wantsGenAi && genAiFolder is null)
+            log.WriteLine("Skipping onnxruntime-genai: --model is an exported folder, so there is no checkpoint to export its variant from.");
+
+        var prompts = PromptSet.Load(options.Prompts ?? RepositoryPaths.DemoPrompts, options.PromptCount);
+        var provider = options.ExecutionProvider switch
+        {
+            "cuda" => ExecutionProvider.Cuda(),
+            "auto" => ExecutionProvider.Auto,
+            _ => ExecutionProvider.Cpu,
+        };
+
+        // Tokenize once with the model's tokenizer so every engine sees identical ids.
+        using var probe = RestModel.Load(exported, new ModelOptions { ExecutionProvider = ExecutionProvider.Cpu });
+        var tokenizer = probe.Tokenizer ?? throw new InvalidOperationException($"The model in '{exported}' has no tokenizer.model; the main job needs one to encode prompts.");
+        var bos = probe.Config.BosTokenId;
+        var promptIds = prompts.Select(p => (bos is { } b ? new[] { b } : []).Concat(tokenizer.Encode(p.Prompt)).ToArray()).ToList();
+        var maxBudget = options.Budgets.Max();
+        var maxLength = promptIds.Max(p => p.Length) + options.MaxNewTokens + maxBudget + 16;
+        probe.Dispose();
+
+        var datastorePath = options.Datastore ?? DemoAssets.EnsureDemoDatastore(cache, tokenizer, options.ExtraCorpus, log);
+        using var model = RestModel.Load(exported, new ModelOptions
+        {
+            ExecutionProvider = provider,
+            MaxSequenceLength = maxLength,
+            IntraOpThreads = options.Threads,
+            Log = log,
+        });
+        using var datastore = model.OpenDatastore(datastorePath);
+        using var generator = model.CreateGenerator();
+        using var genAi = genAiFolder is null ? null : new GenAiBaseline(genAiFolder);
+        var stopIds = model.Config.EosTokenIds.ToHashSet();
+
+        var configs = BuildConfigs(options, datastore);
+        var setup = new Dictionary<string, string>
+        {
+            ["date (UTC)"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
+            ["machine"] = $"{Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}",
+            [".NET"] = RuntimeInformation.FrameworkDescription,
+            ["execution provider"] = model.ExecutionProviderInUse.ToString(),
+            ["model"] = $"{modelPath} ({model.Config.NumLayers} layers, {model.Config.NumKvHeads} kv heads x {model.Config.HeadSize}, vocab {model.Config.VocabSize}, {model.Config.DType})",
+            ["datastore"] = $"{datastorePath} ({datastore.TokenCount:N0} tokens)",
+            ["prompts"] = $"{prompts.Count} from {options.Prompts ?? RepositoryPaths.DemoPrompts}, {options.MaxNewTokens} new tokens each, greedy",
+            ["draft"] = $"mode {options.DraftMode}, budgets {string.Join(",", options.Budgets)}, suffix 16..2, k 5000, continuation 10",
+            ["warm-up prompts"] = options.Warmup.ToString(CultureInfo.InvariantCulture),
+        };
+        foreach (var (k, v) in setup) log.WriteLine($"{k}: {v}");
+
+        // Warm-up: every config on the first prompts, results discarded.
+        for (var p = 0; p < Math.Min(options.Warmup, promptIds.Count); p++)
+        {
+            foreach (var config in configs) RunOne(generator, config, promptIds[p], options.MaxNewTokens);
+            genAi?.Generate(promptIds[p], options.MaxNewTokens, stopIds);
+        }
+
+        var runs = new List<RunFigures>();
+        var total = Stopwatch.StartNew();
+        for (var p = 0; p < promptIds.Count; p++)
+        {
+            var ids = promptIds[p];
+            var results = new Dictionary<string, (GenerationResult Result, double Wall)>();
+            // Rotate the order per prompt so slow drift of the machine does not favour one strategy.
+            for (var c = 0; c < configs.Count; c++)
+            {
+                var config = configs[(c + p) % configs.Count];
+                results[config.Name] = RunOne(generator, config, ids, options.MaxNewTokens);
+            }
+            var none = results["none"].Result.Tokens;
+            foreach (var config in configs)
+            {
+                var (result, wall) = results[config.Name];
+                runs.Add(Figures(p, prompts[p].Label, config, ids.Length, result, wall, none));
+            }
+            if (genAi is not null)
+            {
+                var (tokens, elapsed) = genAi.Generate(ids, options.MaxNewTokens, stopIds);
+                var trimmed = tokens.Length > 0 && stopIds.Contains(tokens[^1]) ? tokens[..^1] : tokens;
+                runs.Add(new RunFigures(p, prompts[p].Label, "genai", "genai", 0, ids.Length, trimmed.Length, elapsed.TotalSeconds,
+                    elapsed.TotalSeconds, trimmed.Length, double.NaN, [], 0, 0, 0, 0, trimmed.SequenceEqual(none), trimmed));
+            }
+            log.WriteLine($"prompt {p + 1}/{promptIds.Count} ({prompts[p].Label}): " + string.Join(", ",
+                configs.Select(c => $"{c.Name} {results[c.Name].Result.Statistics.MeanAcceptedTokensPerStep:F2} tok/step")));
+        }
+        log.WriteLine($"Measured runs took {total.Elapsed.TotalSeconds:F0} s.");
+
+        var report = new MainJobReport { Setup = setup, Runs = runs };
+        report.Write(output);
+        log.WriteLine();
+        log.WriteLine(report.Table());
+        foreach (var strategy in new[] { "rest", "promptlookup" })
+            if (report.Best(strategy) is { } best)
+                log.WriteLine($"Best budget for {strategy} on this machine: {best.Budget} ({best.Speedup:F2}x over None, {best.MeanAcceptedPerStep:F2} tokens/step).");
+        log.WriteLine($"Reports: {Path.Combine(output, "report.md")}, report.json, report.svg");
+
+        var mismatches = runs.Where(r => !r.EqualsNone && r.Strategy is "rest" or "promptlookup").ToList();
+        if (mismatches.Count > 0)
+        {
+            Console.Error.WriteLine();
+            Console.Error.WriteLine($"BUG: {mismatches.Count} greedy drafting outputs differ from plain greedy decoding (None):");
+            foreach (var m in mismatches.Take(20)) Console.Error.WriteLine($"  prompt {m.PromptIndex} ({m.PromptLabel}), {m.Config}");
+            return 1;
+        }
+        if (runs.Any(r => r.Strategy == "genai" && !r.EqualsNone))
+            log.WriteLine("Note: onnxruntime-genai's greedy tokens differ from ours on some prompts (different kernels can flip near-ties); see report.json.");
+        return 0;
+    }
+
+    private sealed record RunConfig(string Name, string Strategy, int Budget, GenerationOptions Options);
+
+    private static List<RunConfig> BuildConfigs(MainJobOptions options, RestDatastore datastore)
+    {
+        var baseOptions = new GenerationOptions { MaxNewTokens = options.MaxNewTokens, AddBos = false };
+        var configs = new List<RunConfig> { new("none", "none", 0, baseOptions) };
+        foreach (var budget in options.Budgets)
+        {
+            var draft = new DraftOptions { Budget = budget, Mode = options.DraftMode };
+            if (options.Strategies.Contains("rest"))
+                configs.Add(new($"rest@{budget}", "rest", budget, baseOptions with { Drafting = DraftingStrategy.Rest, Draft = draft, Datastores = [datastore] }));
+            if (options.Strategies.Contains("promptlookup"))
+                configs.Add(new($"promptlookup@{budget}", "promptlookup", budget, baseOptions with { Drafting = DraftingStrategy.PromptLookup, Draft = draft }));
+        }
+        return configs;
+    }
+
+    private static (GenerationResult Result, double Wall) RunOne(Generator generator, RunConfig config, int[] ids, int maxNewTokens)
+    {
+        var start = Stopwatch.GetTimestamp();
+        var result = generator.Generate(ids, config.Options);
+        return (result, Stopwatch.GetElapsedTime(start).TotalSeconds);
+    }
+
+    private static RunFigures Figures(int prompt, string label, RunConfig config, int promptTokens, GenerationResult result, double wall, IReadOnlyList<int> none)
+    {
+        var s = result.Statistics;
+        return new RunFigures(prompt, label, config.Name, config.Strategy, config.Budget, promptTokens, result.Tokens.Count, wall,
+            s.DecodeTime.TotalSeconds, s.VerificationSteps, s.MeanAcceptedTokensPerStep, [.. s.AcceptedLengthHistogram],
+            s.DraftingTime.TotalMilliseconds, s.ModelTime.TotalMilliseconds, s.AcceptanceTime.TotalMilliseconds,
+            s.CacheUpdateTime.TotalMilliseconds, result.Tokens.SequenceEqual(none), [.. result.Tokens]);
+    }
+}

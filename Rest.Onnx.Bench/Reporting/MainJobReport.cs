@@ -1,0 +1,167 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Rest.Onnx.Bench.Reporting;
+
+/// <summary>Summarises the main job's runs and writes them as a console table, JSON, markdown and an SVG chart.</summary>
+internal sealed class MainJobReport
+{
+    public required IReadOnlyDictionary<string, string> Setup { get; init; }
+    public required IReadOnlyList<RunFigures> Runs { get; init; }
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public IReadOnlyList<ConfigSummary> Summaries => _summaries ??= Summarise();
+    private IReadOnlyList<ConfigSummary>? _summaries;
+
+    /// <summary>The drafting config with the highest tokens/s for a strategy, or null when it did not run.</summary>
+    public ConfigSummary? Best(string strategy)
+        => Summaries.Where(s => s.Strategy == strategy).OrderByDescending(s => s.TokensPerSecond).FirstOrDefault();
+
+    private List<ConfigSummary> Summarise()
+    {
+        var baseline = Runs.Where(r => r.Config == "none").ToDictionary(r => r.PromptIndex);
+        var baseTps = Tps(baseline.Values);
+        var list = new List<ConfigSummary>();
+        foreach (var group in Runs.GroupBy(r => r.Config))
+        {
+            var runs = group.ToList();
+            var first = runs[0];
+            var histogram = new long[runs.Max(r => r.AcceptedHistogram.Count)];
+            foreach (var r in runs)
+                for (var i = 0; i < r.AcceptedHistogram.Count; i++) histogram[i] += r.AcceptedHistogram[i];
+            long steps = histogram.Sum(), accepted = 0;
+            for (var i = 0; i < histogram.Length; i++) accepted += i * histogram[i];
+            var tokens = runs.Sum(r => (long)r.NewTokens);
+            var perPrompt = runs.Where(r => baseline.ContainsKey(r.PromptIndex) && r.WallSeconds > 0)
+                .Select(r => baseline[r.PromptIndex].WallSeconds / r.WallSeconds).Order().ToList();
+            var tps = Tps(runs);
+            list.Add(new ConfigSummary(
+                group.Key, first.Strategy, first.Budget, runs.Count, tokens, tps,
+                DecodeTokensPerSecond: runs.Sum(r => r.DecodeSeconds) > 0 ? tokens / runs.Sum(r => r.DecodeSeconds) : 0,
+                MeanAcceptedPerStep: steps > 0 ? (double)accepted / steps : double.NaN,
+                Speedup: baseTps > 0 ? tps / baseTps : double.NaN,
+                MedianPromptSpeedup: perPrompt.Count > 0 ? perPrompt[perPrompt.Count / 2] : double.NaN,
+                PromptsEqualToNone: runs.Count(r => r.EqualsNone),
+                AcceptedHistogram: histogram,
+                DraftingMsPerToken: PerToken(runs, r => r.DraftingMs, tokens),
+                ModelMsPerToken: PerToken(runs, r => r.ModelMs, tokens),
+                AcceptanceMsPerToken: PerToken(runs, r => r.AcceptanceMs, tokens),
+                CacheMsPerToken: PerToken(runs, r => r.CacheMs, tokens)));
+        }
+        return list;
+    }
+
+    private static int LastNonZero(IReadOnlyList<long> values)
+    {
+        for (var i = values.Count - 1; i >= 0; i--)
+            if (values[i] != 0) return i;
+        return 0;
+    }
+
+    private static double Tps(IEnumerable<RunFigures> runs)
+    {
+        double tokens = 0, seconds = 0;
+        foreach (var r in runs) { tokens += r.NewTokens; seconds += r.WallSeconds; }
+        return seconds > 0 ? tokens / seconds : 0;
+    }
+
+    private static double PerToken(List<RunFigures> runs, Func<RunFigures, double> ms, long tokens)
+        => tokens > 0 ? runs.Sum(ms) / tokens : 0;
+
+    private static string F(double v, string format = "F2") => double.IsNaN(v) ? "-" : v.ToString(format, CultureInfo.InvariantCulture);
+
+    /// <summary>The results table as markdown (also readable on a console).</summary>
+    public string Table()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| strategy | budget | tokens/s | decode tokens/s | mean accepted tokens/step | speedup vs None | median per-prompt speedup | equal to None | draft / model / accept / cache ms per token |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+        foreach (var s in Summaries)
+        {
+            var budget = s.Budget > 0 ? s.Budget.ToString(CultureInfo.InvariantCulture) : "-";
+            var split = s.Strategy == "genai" ? "-" : $"{F(s.DraftingMsPerToken, "F3")} / {F(s.ModelMsPerToken, "F3")} / {F(s.AcceptanceMsPerToken, "F3")} / {F(s.CacheMsPerToken, "F3")}";
+            var accepted = s.Strategy == "genai" ? "-" : F(s.MeanAcceptedPerStep);
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"| {s.Strategy} | {budget} | {F(s.TokensPerSecond, "F1")} | {(s.Strategy == "genai" ? "-" : F(s.DecodeTokensPerSecond, "F1"))} | {accepted} | {F(s.Speedup)}x | {F(s.MedianPromptSpeedup)}x | {s.PromptsEqualToNone}/{s.Prompts} | {split} |");
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>Writes report.json, report.md and report.svg into <paramref name="folder"/>.</summary>
+    public void Write(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var json = new
+        {
+            setup = Setup,
+            summaries = Summaries,
+            runs = Runs,
+        };
+        File.WriteAllText(Path.Combine(folder, "report.json"),
+            JsonSerializer.Serialize(json, JsonOptions));
+        File.WriteAllText(Path.Combine(folder, "report.md"), Markdown());
+        File.WriteAllText(Path.Combine(folder, "report.svg"), Chart());
+    }
+
+    private string Markdown()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("# Rest.Onnx main job report").AppendLine();
+        foreach (var (k, v) in Setup) sb.AppendLine(CultureInfo.InvariantCulture, $"- {k}: {v}");
+        sb.AppendLine().AppendLine(Table());
+        sb.AppendLine("Tokens/s is end to end per prompt (prefill + decoding, wall clock), summed over prompts; decode tokens/s leaves prefill out.");
+        sb.AppendLine("Mean accepted tokens/step includes the model's own token (1.00 = no draft token accepted).").AppendLine();
+        foreach (var strategy in new[] { "rest", "promptlookup" })
+        {
+            if (Best(strategy) is not { } best) continue;
+            sb.AppendLine(CultureInfo.InvariantCulture, $"Best budget for {strategy}: {best.Budget} ({F(best.Speedup)}x).");
+        }
+        sb.AppendLine().AppendLine("![speedup per prompt and accepted lengths](report.svg)");
+        return sb.ToString();
+    }
+
+    private string Chart()
+    {
+        var panels = new List<SvgChart.Panel>();
+        var prompts = Runs.Where(r => r.Config == "none").OrderBy(r => r.PromptIndex).ToList();
+        var baseline = prompts.ToDictionary(r => r.PromptIndex);
+        var bests = new[] { Best("rest"), Best("promptlookup") }.Where(b => b is not null).Select(b => b!).ToList();
+        var perPrompt = bests.Select(b => (Name: $"{b.Strategy} (budget {b.Budget})", Values: (IReadOnlyList<double>)prompts
+            .Select(p => Runs.FirstOrDefault(r => r.Config == b.Config && r.PromptIndex == p.PromptIndex) is { WallSeconds: > 0 } r
+                ? baseline[p.PromptIndex].WallSeconds / r.WallSeconds : 0).ToList())).ToList();
+        if (Summaries.FirstOrDefault(s => s.Strategy == "genai") is { } genai)
+            perPrompt.Add(("onnxruntime-genai", prompts.Select(p => Runs.FirstOrDefault(r => r.Config == genai.Config && r.PromptIndex == p.PromptIndex) is { WallSeconds: > 0 } r
+                ? baseline[p.PromptIndex].WallSeconds / r.WallSeconds : 0).ToList()));
+        panels.Add(new SvgChart.Panel("Speedup over plain greedy (None), per prompt", "speedup",
+            prompts.Select(p => p.PromptIndex.ToString(CultureInfo.InvariantCulture)).ToList(), perPrompt, ReferenceLine: 1.0));
+
+        // Up to the longest step any strategy actually made, so the axis is not mostly empty bins.
+        var maxLen = bests.Count == 0 ? 1 : bests.Max(b => LastNonZero(b.AcceptedHistogram) + 1);
+        panels.Add(new SvgChart.Panel("Tokens per verification step (share of steps)", "share of steps",
+            Enumerable.Range(1, Math.Max(1, maxLen - 1)).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList(),
+            bests.Select(b =>
+            {
+                var total = (double)Math.Max(1, b.AcceptedHistogram.Sum());
+                return ($"{b.Strategy} (budget {b.Budget})", (IReadOnlyList<double>)Enumerable.Range(1, Math.Max(1, maxLen - 1))
+                    .Select(i => i < b.AcceptedHistogram.Count ? b.AcceptedHistogram[i] / total : 0).ToList());
+            }).ToList()));
+
+        var budgets = Summaries.Where(s => s.Budget > 0).Select(s => s.Budget).Distinct().Order().ToList();
+        if (budgets.Count > 0)
+        {
+            panels.Add(new SvgChart.Panel("Speedup vs draft budget (all prompts)", "speedup",
+                budgets.Select(b => b.ToString(CultureInfo.InvariantCulture)).ToList(),
+                Summaries.Where(s => s.Budget > 0).GroupBy(s => s.Strategy).Select(g => (g.Key,
+                    (IReadOnlyList<double>)budgets.Select(b => g.FirstOrDefault(s => s.Budget == b)?.Speedup ?? 0).ToList())).ToList(),
+                ReferenceLine: 1.0));
+        }
+        return SvgChart.Render(panels);
+    }
+}
