@@ -39,10 +39,14 @@ internal static class MainJob
         // Tokenize once with the model's tokenizer so every engine sees identical ids.
         using var probe = RestModel.Load(exported, new ModelOptions { ExecutionProvider = ExecutionProvider.Cpu });
         var tokenizer = probe.Tokenizer ?? throw new InvalidOperationException($"The model in '{exported}' has no tokenizer.model; the main job needs one to encode prompts.");
-        var bos = probe.Config.BosTokenId;
+        var bos = probe.AddsBosToText ? probe.Config.BosTokenId : null;
         var promptIds = prompts.Select(p => (bos is { } b ? new[] { b } : []).Concat(tokenizer.Encode(p.Prompt)).ToArray()).ToList();
         var maxBudget = options.Budgets.Max();
-        var maxLength = promptIds.Max(p => p.Length) + options.MaxNewTokens + maxBudget + 16;
+        // Room for the longest prompt, its new tokens and a full draft tree, within the model's positions
+        // (the engine trims draft trees that would run past the end).
+        var maxLength = Math.Min(probe.Config.MaxPositions, promptIds.Max(p => p.Length) + options.MaxNewTokens + maxBudget + 1);
+        if (promptIds.Max(p => p.Length) + options.MaxNewTokens > probe.Config.MaxPositions)
+            throw new ArgumentException($"A prompt of {promptIds.Max(p => p.Length)} tokens plus {options.MaxNewTokens} new tokens exceeds the model's {probe.Config.MaxPositions} positions; lower --max-new-tokens.");
         probe.Dispose();
 
         var datastorePath = options.Datastore ?? DemoAssets.EnsureDemoDatastore(cache, tokenizer, options.ExtraCorpus, log);
@@ -67,7 +71,7 @@ internal static class MainJob
             ["execution provider"] = model.ExecutionProviderInUse.ToString(),
             ["model"] = $"{modelPath} ({model.Config.NumLayers} layers, {model.Config.NumKvHeads} kv heads x {model.Config.HeadSize}, vocab {model.Config.VocabSize}, {model.Config.DType})",
             ["datastore"] = $"{datastorePath} ({datastore.TokenCount:N0} tokens)",
-            ["prompts"] = $"{prompts.Count} from {options.Prompts ?? RepositoryPaths.DemoPrompts}, {options.MaxNewTokens} new tokens each, greedy",
+            ["prompts"] = $"{prompts.Count} from {options.Prompts ?? RepositoryPaths.DemoPrompts}, {options.MaxNewTokens} new tokens each, greedy, {(bos is null ? "no BOS" : "BOS first")}",
             ["draft"] = $"mode {options.DraftMode}, budgets {string.Join(",", options.Budgets)}, suffix 16..2, k 5000, continuation 10",
             ["warm-up prompts"] = options.Warmup.ToString(CultureInfo.InvariantCulture),
         };

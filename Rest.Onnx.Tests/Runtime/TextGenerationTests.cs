@@ -28,6 +28,26 @@ public class TextGenerationTests
     }
 
     [Test]
+    public void AddBosFollowsTokenizerConfigUnlessTheOptionSaysOtherwise()
+    {
+        const string prompt = "def add(a, b):";
+        var encoded = _tokenizer.Encode(prompt).Length;
+        var noBos = TinyModels.CopyWithFile(_model.Folder, "tokenizer_config.json", """{ "add_bos_token": false }""");
+        using var model = RestModel.Load(noBos, new ModelOptions { MaxSequenceLength = 128, IntraOpThreads = 1 });
+        using var generator = model.CreateGenerator();
+        Assert.That(_model.AddsBosToText, Is.True, "no tokenizer_config.json: BOS by default");
+        Assert.That(model.AddsBosToText, Is.False);
+        var options = Options with { MaxNewTokens = 2 };
+        Assert.That(generator.Generate(prompt, options).Statistics.PromptTokens, Is.EqualTo(encoded));
+        Assert.That(generator.Generate(prompt, options with { AddBos = true }).Statistics.PromptTokens, Is.EqualTo(encoded + 1));
+        Assert.That(_generator.Generate(prompt, options with { AddBos = false }).Statistics.PromptTokens, Is.EqualTo(encoded));
+
+        var broken = TinyModels.CopyWithFile(_model.Folder, "tokenizer_config.json", "{ not json");
+        var e = Assert.Throws<InvalidDataException>(() => RestModel.Load(broken));
+        Assert.That(e!.Message, Does.Contain("tokenizer_config.json"));
+    }
+
+    [Test]
     public void ModelFolderTokenizerIsLoadedAndChecked()
     {
         Assert.That(_model.Tokenizer, Is.Not.Null);

@@ -63,6 +63,14 @@ public sealed class TinyModels
         }
     }
 
+    /// <summary>A copy of a model folder with one extra (or replaced) file.</summary>
+    public static string CopyWithFile(string folder, string fileName, string contents)
+    {
+        var copy = EditedCopy(folder, manifest => manifest);
+        File.WriteAllText(Path.Combine(copy, fileName), contents);
+        return copy;
+    }
+
     [OneTimeTearDown]
     public void DeleteFolders()
     {

@@ -43,8 +43,11 @@ public readonly record struct GenerationOptions
     /// </summary>
     public bool AdaptiveBudget { get; init; }
 
-    /// <summary>Prepend the model's BOS token to text prompts (token-id prompts are used as given).</summary>
-    public bool AddBos { get; init; } = true;
+    /// <summary>
+    /// Prepend the model's BOS token to text prompts (token-id prompts are used as given); null follows the
+    /// model (<see cref="RestModel.AddsBosToText"/>, from <c>tokenizer_config.json</c>'s <c>add_bos_token</c>).
+    /// </summary>
+    public bool? AddBos { get; init; }
 
     /// <summary>Largest <see cref="DraftOptions.Budget"/> a run accepts.</summary>
     public const int MaxDraftBudget = 1024;

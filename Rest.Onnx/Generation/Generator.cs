@@ -82,7 +82,7 @@ public sealed partial class Generator : IDisposable
         }
     }
 
-    /// <summary>Encodes <paramref name="prompt"/> with the model's tokenizer (BOS first unless <see cref="GenerationOptions.AddBos"/> is false) and generates.</summary>
+    /// <summary>Encodes <paramref name="prompt"/> with the model's tokenizer (BOS first as <see cref="GenerationOptions.AddBos"/> or the model says) and generates.</summary>
     /// <inheritdoc cref="Generate(ReadOnlySpan{int}, GenerationOptions, CancellationToken)"/>
     /// <exception cref="InvalidOperationException">The model has no tokenizer.</exception>
     public GenerationResult Generate(string prompt, GenerationOptions options, CancellationToken cancellationToken = default)
@@ -139,7 +139,7 @@ public sealed partial class Generator : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         var tokenizer = _model.Tokenizer ?? throw new InvalidOperationException($"Model '{_model.Folder}' has no tokenizer; pass token ids instead of text.");
         var ids = new List<int>();
-        if (options.AddBos && _config.BosTokenId is { } bos) ids.Add(bos);
+        if ((options.AddBos ?? _model.AddsBosToText) && _config.BosTokenId is { } bos) ids.Add(bos);
         tokenizer.Encode(prompt.AsSpan(), ids);
         return [.. ids];
     }

@@ -39,6 +39,7 @@ public sealed class RestModel : IDisposable
         try
         {
             Tokenizer = LoadTokenizer(folder, config);
+            AddsBosToText = ReadAddBosToken(folder);
         }
         catch
         {
@@ -55,6 +56,13 @@ public sealed class RestModel : IDisposable
 
     /// <summary>The folder's tokenizer, or null when it has none (generation from token ids still works).</summary>
     public TextTokenizer? Tokenizer { get; }
+
+    /// <summary>
+    /// Whether text prompts start with BOS by default: Hugging Face's <c>add_bos_token</c> from the folder's
+    /// <c>tokenizer_config.json</c> (the exporter copies it), true when the file or the key is absent.
+    /// A model trained without BOS (like the demo model) is only fed what it saw in training.
+    /// </summary>
+    public bool AddsBosToText { get; }
 
     /// <summary>The provider actually running the model (CPU after an <see cref="ExecutionProviderKind.Auto"/> fallback).</summary>
     public ExecutionProvider ExecutionProviderInUse { get; }
@@ -87,6 +95,23 @@ public sealed class RestModel : IDisposable
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder '{folder}' does not exist.");
         var config = ModelConfig.Load(Path.Combine(folder, ModelConfig.FileName));
         return new RestModel(folder, config, options);
+    }
+
+    private static bool ReadAddBosToken(string folder)
+    {
+        var path = Path.Combine(folder, "tokenizer_config.json");
+        if (!File.Exists(path)) return true;
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+            return doc.RootElement.ValueKind != System.Text.Json.JsonValueKind.Object
+                || !doc.RootElement.TryGetProperty("add_bos_token", out var add)
+                || add.ValueKind != System.Text.Json.JsonValueKind.False;
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"'{path}' is not valid JSON: {e.Message}", e);
+        }
     }
 
     /// <summary>Creates a generator with its own KV cache (allocated once for <see cref="MaxSequenceLength"/>).</summary>

@@ -241,6 +241,12 @@ def save_checkpoint(args, cfg, model, tokenizer_path):
     write_atomically(os.path.join(args.out, "config.json"),
                      lambda f: f.write((json.dumps(cfg, indent=2) + "\n").encode("utf-8")))
     write_safetensors(os.path.join(args.out, "model.safetensors"), hf_tensors(model))
+    # Training windows never start with BOS (documents are only joined by EOS), so say so the
+    # Hugging Face way; Rest.Onnx honours add_bos_token when it encodes text prompts.
+    tokenizer_config = {"add_bos_token": False, "add_eos_token": False,
+                        "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>"}
+    write_atomically(os.path.join(args.out, "tokenizer_config.json"),
+                     lambda f: f.write((json.dumps(tokenizer_config, indent=2) + "\n").encode("utf-8")))
     target = os.path.join(args.out, "tokenizer.model")
     if os.path.abspath(tokenizer_path) != os.path.abspath(target):
         shutil.copyfile(tokenizer_path, target + ".tmp")
