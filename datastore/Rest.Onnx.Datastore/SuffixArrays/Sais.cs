@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Rest.Onnx.Datastore.SuffixArrays;
 
@@ -14,11 +15,13 @@ internal static unsafe class Sais
     /// <summary>
     /// Sorts the suffixes of s[0..n) (n &gt;= 2, tokens in [0, k)) into sa[0..n). With keepCounts a
     /// symbol-count array saves rescanning the text for buckets; worth it when k is small next to n.
+    /// A caller-provided bucketSpace of k ints (free suffix-array space of the level above) saves an allocation.
     /// </summary>
-    public static void Run(int* s, int* sa, int n, int k, bool keepCounts)
+    public static void Run(int* s, int* sa, int n, int k, bool keepCounts, int* bucketSpace = null)
     {
         var types = (byte*)NativeMemory.AllocZeroed((nuint)((n >> 3) + 1));
-        var bucket = (int*)NativeMemory.Alloc((nuint)k, sizeof(int));
+        var ownsBucket = bucketSpace == null;
+        var bucket = ownsBucket ? (int*)NativeMemory.Alloc((nuint)k, sizeof(int)) : bucketSpace;
         var counts = keepCounts ? (int*)NativeMemory.AllocZeroed((nuint)k, sizeof(int)) : null;
         try
         {
@@ -63,8 +66,10 @@ internal static unsafe class Sais
             var s1 = sa + n - n1;
             if (names < n1)
             {
-                // The reduced alphabet can be as large as n1: rescan for buckets instead of keeping counts.
-                Run(s1, sa, n1, names, keepCounts: names <= (n1 >> 3));
+                // The reduced alphabet can be as large as n1: rescan for buckets instead of keeping counts, and put
+                // the buckets in sa[n1, n-n1), which the recursion leaves alone, when they fit (keeps ~8 bytes/token).
+                var space = n - 2 * n1 >= names ? sa + n1 : null;
+                Run(s1, sa, n1, names, keepCounts: names <= (n1 >> 3), space);
             }
             else
             {
@@ -89,7 +94,7 @@ internal static unsafe class Sais
         finally
         {
             NativeMemory.Free(counts);
-            NativeMemory.Free(bucket);
+            if (ownsBucket) NativeMemory.Free(bucket);
             NativeMemory.Free(types);
         }
     }
@@ -106,6 +111,19 @@ internal static unsafe class Sais
             if (isS) types[i >> 3] |= (byte)(1 << (i & 7));
             nextIsS = isS;
             next = c;
+        }
+    }
+
+    private const int PrefetchDistance = 24;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch(int* s, byte* types, int j)
+    {
+        // A hint only: an address from an unfilled (-1) entry is harmless.
+        if (Sse.IsSupported && j >= 0)
+        {
+            Sse.Prefetch0(s + j);
+            Sse.Prefetch0(types + (j >> 3));
         }
     }
 
@@ -169,6 +187,8 @@ internal static unsafe class Sais
         sa[bucket[s[n - 1]]++] = n - 1;
         for (var i = 0; i < n; i++)
         {
+            // The loop is bound by random reads of s[j] and its type bit: fetch those of a later entry early.
+            if (i + PrefetchDistance < n) Prefetch(s, types, sa[i + PrefetchDistance] - 1);
             var j = sa[i] - 1;
             if (j >= 0 && !IsS(types, j)) sa[bucket[s[j]]++] = j;
         }
@@ -179,6 +199,7 @@ internal static unsafe class Sais
         BucketEnds(s, n, k, counts, bucket);
         for (var i = n - 1; i >= 0; i--)
         {
+            if (i >= PrefetchDistance) Prefetch(s, types, sa[i - PrefetchDistance] - 1);
             var j = sa[i] - 1;
             if (j >= 0 && IsS(types, j)) sa[--bucket[s[j]]] = j;
         }
