@@ -114,7 +114,7 @@ internal static unsafe class Sais
         }
     }
 
-    private const int PrefetchDistance = 24;
+    private const int PrefetchDistance = 48;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Prefetch(int* s, byte* types, int j)
