@@ -10,8 +10,8 @@ namespace Rest.Onnx.Bench.Datastore;
 /// One full draft step (longest match 16..2 + continuations + tree of 64) on a 10M-token synthetic store, for
 /// both count modes. Contexts come from a held-out stream of the same chain, so matches look like real ones
 /// (short, frequent) rather than the trivial self-match. The 100M-token figures come from <see cref="DatastoreFigures"/>.
+/// Meant for <c>--job short</c>.
 /// </summary>
-[ShortRunJob]
 [MemoryDiagnoser]
 public class DraftStepBenchmarks
 {

@@ -3,8 +3,10 @@ using Rest.Onnx.Datastore.SuffixArrays;
 
 namespace Rest.Onnx.Bench.Datastore;
 
-/// <summary>SA-IS build throughput on synthetic token text (see <see cref="SyntheticTokens"/>). Divide tokens by the mean for tokens/s.</summary>
-[ShortRunJob]
+/// <summary>
+/// SA-IS build throughput on synthetic token text (see <see cref="SyntheticTokens"/>). Divide tokens by the
+/// mean for tokens/s. Meant for <c>--job short</c> (3 iterations); 100M tokens is measured by <see cref="DatastoreFigures"/>.
+/// </summary>
 [MemoryDiagnoser]
 public class SuffixArrayBuildBenchmarks
 {
