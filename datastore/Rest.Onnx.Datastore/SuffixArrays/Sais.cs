@@ -41,6 +41,8 @@ internal static unsafe class Sais
             var n1 = 0;
             for (var i = 0; i < n; i++)
             {
+                // Type bits of sorted positions are random reads: fetch a later entry's early.
+                if (Sse.IsSupported && i + PrefetchDistance < n) Sse.Prefetch0(types + (sa[i + PrefetchDistance] >> 3));
                 var p = sa[i];
                 if (IsLms(types, p)) sa[n1++] = p;
             }
@@ -51,6 +53,14 @@ internal static unsafe class Sais
             var previous = -1;
             for (var i = 0; i < n1; i++)
             {
+                if (Sse.IsSupported && i + PrefetchDistance < n1)
+                {
+                    // Each substring starts at a random position and its name goes to a random slot.
+                    var ahead = sa[i + PrefetchDistance];
+                    Sse.Prefetch0(s + ahead);
+                    Sse.Prefetch0(types + (ahead >> 3));
+                    Sse.Prefetch0(sa + n1 + (ahead >> 1));
+                }
                 var pos = sa[i];
                 if (previous < 0 || !EqualLmsSubstrings(s, types, n, pos, previous))
                 {
@@ -79,11 +89,16 @@ internal static unsafe class Sais
             // Stage 3: place the sorted LMS suffixes at their bucket ends and induce the rest.
             for (int i = 1, j = 0; i < n; i++)
                 if (IsLms(types, i)) s1[j++] = i;
-            for (var i = 0; i < n1; i++) sa[i] = s1[sa[i]];
+            for (var i = 0; i < n1; i++)
+            {
+                if (Sse.IsSupported && i + PrefetchDistance < n1) Sse.Prefetch0(s1 + sa[i + PrefetchDistance]);
+                sa[i] = s1[sa[i]];
+            }
             new Span<int>(sa + n1, n - n1).Fill(-1);
             BucketEnds(s, n, k, counts, bucket);
             for (var i = n1 - 1; i >= 0; i--)
             {
+                if (Sse.IsSupported && i >= PrefetchDistance) Sse.Prefetch0(s + sa[i - PrefetchDistance]);
                 var j = sa[i];
                 sa[i] = -1;
                 sa[--bucket[s[j]]] = j;
