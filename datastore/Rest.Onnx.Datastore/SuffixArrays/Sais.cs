@@ -143,6 +143,12 @@ internal static unsafe class Sais
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchBucket(int* s, int* bucket, int j)
+    {
+        if (Sse.IsSupported && j >= 0) Sse.Prefetch0(bucket + s[j]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsS(byte* types, int i) => (types[i >> 3] & (1 << (i & 7))) != 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -203,7 +209,12 @@ internal static unsafe class Sais
         for (var i = 0; i < n; i++)
         {
             // The loop is bound by random reads of s[j] and its type bit: fetch those of a later entry early.
-            if (i + PrefetchDistance < n) Prefetch(s, types, sa[i + PrefetchDistance] - 1);
+            if (i + PrefetchDistance < n)
+            {
+                Prefetch(s, types, sa[i + PrefetchDistance] - 1);
+                // Second stage: that symbol has arrived by now; fetch its bucket pointer (large in recursion levels).
+                PrefetchBucket(s, bucket, sa[i + PrefetchDistance / 2] - 1);
+            }
             var j = sa[i] - 1;
             if (j >= 0 && !IsS(types, j)) sa[bucket[s[j]]++] = j;
         }
@@ -214,7 +225,11 @@ internal static unsafe class Sais
         BucketEnds(s, n, k, counts, bucket);
         for (var i = n - 1; i >= 0; i--)
         {
-            if (i >= PrefetchDistance) Prefetch(s, types, sa[i - PrefetchDistance] - 1);
+            if (i >= PrefetchDistance)
+            {
+                Prefetch(s, types, sa[i - PrefetchDistance] - 1);
+                PrefetchBucket(s, bucket, sa[i - PrefetchDistance / 2] - 1);
+            }
             var j = sa[i] - 1;
             if (j >= 0 && IsS(types, j)) sa[--bucket[s[j]]] = j;
         }
