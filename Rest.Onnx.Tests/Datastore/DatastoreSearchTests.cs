@@ -173,6 +173,33 @@ public class DatastoreSearchTests
     }
 
     [Test]
+    public void SearchersOnManyThreadsShareOneReader()
+    {
+        var (reader, _, docs) = Build(18, 150);
+        using var _r = reader;
+        var contexts = docs.Select(d => d.AsSpan(0, Math.Min(4, d.Length)).ToArray()).ToArray();
+        string Draft(DatastoreSearcher searcher, DraftTree tree, int[] context)
+        {
+            searcher.BuildDraft(context, tree);
+            return string.Join(";", NaiveDrafter.Paths(tree));
+        }
+        foreach (var mode in new[] { DraftMode.Sampled, DraftMode.Exact })
+        {
+            var options = DraftOptions.Default with { Mode = mode, MaxOccurrences = 20 };
+            var single = new DatastoreSearcher(reader, options);
+            var expected = contexts.Select(c => Draft(single, new DraftTree(64), c)).ToArray();
+            var results = new string[4][];
+            Parallel.For(0, 4, t =>
+            {
+                var searcher = new DatastoreSearcher(reader, options);
+                var tree = new DraftTree(64);
+                results[t] = contexts.Select(c => Draft(searcher, tree, c)).ToArray();
+            });
+            foreach (var r in results) Assert.That(r, Is.EqualTo(expected));
+        }
+    }
+
+    [Test]
     public void TreeIsLimitedByTheDestinationCapacity()
     {
         var (reader, _, docs) = Build(16, 100_000);

@@ -198,6 +198,8 @@ public sealed class DatastoreWriter : IDisposable
             _chunks[i].AsSpan(0, count).CopyTo(text.AsSpan(i * ChunkSize));
         }
         _chunks.Clear();
+        // Return the chunks' memory before the suffix array is allocated, or the peak would be 12 bytes per token.
+        GC.Collect();
 
         Report(DatastoreBuildPhase.SuffixArray);
         var sa = SuffixArrayBuilder.Build(text, _options.VocabularySize);

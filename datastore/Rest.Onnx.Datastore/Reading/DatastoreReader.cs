@@ -212,16 +212,11 @@ public sealed unsafe class DatastoreReader : IDisposable
     public int ReadContinuation(int shard, int suffixIndex, int skip, Span<int> destination)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if ((uint)shard >= (uint)_shards.Length) throw new ArgumentOutOfRangeException(nameof(shard), shard, $"The datastore has {_shards.Length} shards.");
         var s = _shards[shard];
-        var start = (long)s.SuffixAt(suffixIndex) + skip;
-        if (start >= s.TokenCount) return 0;
-        var n = s.CopyTokens((int)start, destination);
-        if (Separator >= 0)
-        {
-            var cut = destination[..n].IndexOf(Separator);
-            if (cut >= 0) n = cut;
-        }
-        return n;
+        if ((uint)suffixIndex >= (uint)s.TokenCount) throw new ArgumentOutOfRangeException(nameof(suffixIndex), suffixIndex, $"Shard {shard} has {s.TokenCount} suffixes.");
+        ArgumentOutOfRangeException.ThrowIfNegative(skip);
+        return s.ReadContinuation(suffixIndex, skip, destination, Separator);
     }
 
     /// <summary>Unmaps the file.</summary>

@@ -100,6 +100,39 @@ public sealed unsafe class DatastoreShard
         return _width == 2 ? ((ushort*)_tokens)[p] : ((int*)_tokens)[p];
     }
 
+    /// <summary>
+    /// Hot-path continuation read for drafting (no argument checks): up to <c>destination.Length</c> tokens
+    /// from <paramref name="skip"/> after the suffix at <paramref name="index"/>, stopping before
+    /// <paramref name="separator"/> (-1 for none) and at the shard's end.
+    /// </summary>
+    internal int ReadContinuation(int index, int skip, Span<int> destination, int separator)
+    {
+        var start = (long)_suffixArray[index] + skip;
+        var n = (int)Math.Min(destination.Length, TokenCount - start);
+        if (n <= 0) return 0;
+        if (_width == 2)
+        {
+            var p = (ushort*)_tokens + start;
+            for (var i = 0; i < n; i++)
+            {
+                int t = p[i];
+                if (t == separator) return i;
+                destination[i] = t;
+            }
+        }
+        else
+        {
+            var p = (int*)_tokens + start;
+            for (var i = 0; i < n; i++)
+            {
+                var t = p[i];
+                if (t == separator) return i;
+                destination[i] = t;
+            }
+        }
+        return n;
+    }
+
     internal int* SuffixArrayPointer => _suffixArray;
     internal byte* TokensPointer => _tokens;
     internal int Width => _width;

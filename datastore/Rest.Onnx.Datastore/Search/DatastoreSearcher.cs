@@ -99,16 +99,24 @@ public sealed class DatastoreSearcher
         trie.Clear();
         var remaining = Options.MaxOccurrences;
         var continuation = _continuation.AsSpan();
+        var separator = _reader.Separator;
+        var firstShard = true;
         for (var s = 0; s < _matchRanges.Length && remaining > 0; s++)
         {
             var range = _matchRanges[s];
+            var shard = _shards[s];
             var end = range.Start + Math.Min(range.Count, remaining);
+            if (range.IsEmpty) continue;
             for (var i = range.Start; i < end; i++)
             {
-                var n = _reader.ReadContinuation(s, i, matchLength, continuation);
-                if (n > 0) trie.Add(continuation[..n]);
+                var n = shard.ReadContinuation(i, matchLength, continuation, separator);
+                if (n == 0) continue;
+                // The first shard's occurrences arrive sorted by continuation; later shards need lookups.
+                if (firstShard) trie.AddSorted(continuation[..n]);
+                else trie.Add(continuation[..n]);
             }
             remaining -= end - range.Start;
+            firstShard = false;
         }
         trie.EmitTopNodes(budget, destination);
     }

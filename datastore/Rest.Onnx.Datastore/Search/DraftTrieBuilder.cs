@@ -24,6 +24,8 @@ public sealed class DraftTrieBuilder
     private int[] _slotNode = new int[2048];
     private int[] _slotStamp = new int[2048];
     private int _stamp = 1;
+    // True after AddSorted: nodes exist that the map does not hold yet; rebuilt on the next lookup.
+    private bool _mapStale;
 
     // Path of the previous continuation: consecutive sorted continuations share prefixes, found without hashing.
     private int[] _lastPath = new int[16];
@@ -44,6 +46,12 @@ public sealed class DraftTrieBuilder
         _nodes = 1;
         _firstChild[0] = -1;
         _lastLength = 0;
+        _mapStale = false;
+        NextStamp();
+    }
+
+    private void NextStamp()
+    {
         if (++_stamp == int.MaxValue)
         {
             Array.Clear(_slotStamp);
@@ -56,6 +64,23 @@ public sealed class DraftTrieBuilder
     public void Add(ReadOnlySpan<int> continuation, long weight = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(weight);
+        if (_mapStale) RebuildMap();
+        AddCore(continuation, weight, sorted: false);
+    }
+
+    /// <summary>
+    /// Adds a continuation that is not smaller (as a token sequence) than any added since <see cref="Clear"/>,
+    /// as the occurrences of one suffix-array interval are. Then a token that differs from the previous
+    /// continuation's is always a new child, so no lookup or map insert is needed.
+    /// </summary>
+    internal void AddSorted(ReadOnlySpan<int> continuation)
+    {
+        _mapStale = true;
+        AddCore(continuation, 1, sorted: true);
+    }
+
+    private void AddCore(ReadOnlySpan<int> continuation, long weight, bool sorted)
+    {
         if (continuation.Length > _lastPath.Length)
         {
             Array.Resize(ref _lastPath, continuation.Length);
@@ -73,7 +98,7 @@ public sealed class DraftTrieBuilder
             node = lastPath[i];
             _count[node] += weight;
         }
-        var fresh = false;
+        var fresh = sorted;
         for (var i = shared; i < continuation.Length; i++)
         {
             var token = continuation[i];
@@ -81,7 +106,7 @@ public sealed class DraftTrieBuilder
             var child = fresh ? -1 : Find(node, token);
             if (child < 0)
             {
-                child = NewNode(node, token, i + 1);
+                child = NewNode(node, token, i + 1, insert: !sorted);
                 fresh = true;
             }
             _count[child] += weight;
@@ -95,6 +120,7 @@ public sealed class DraftTrieBuilder
     /// <summary>The count of the node reached by <paramref name="path"/> from the root, 0 if absent.</summary>
     public long CountOf(ReadOnlySpan<int> path)
     {
+        if (_mapStale) RebuildMap();
         var node = 0;
         foreach (var token in path)
         {
@@ -142,10 +168,10 @@ public sealed class DraftTrieBuilder
         }
     }
 
-    private int NewNode(int parent, int token, int depth)
+    private int NewNode(int parent, int token, int depth, bool insert)
     {
         if (_nodes == _token.Length) GrowNodes();
-        if (_nodes * 2 >= _slotNode.Length) GrowSlots();
+        if (_nodes * 2 >= _slotNode.Length) GrowSlots(insert);
         var node = _nodes++;
         _token[node] = token;
         _parent[node] = parent;
@@ -154,7 +180,7 @@ public sealed class DraftTrieBuilder
         _firstChild[node] = -1;
         _nextSibling[node] = _firstChild[parent];
         _firstChild[parent] = node;
-        Insert(node);
+        if (insert) Insert(node);
         return node;
     }
 
@@ -178,11 +204,30 @@ public sealed class DraftTrieBuilder
         Array.Resize(ref _count, size);
     }
 
-    private void GrowSlots()
+    private void GrowSlots(bool rehash)
     {
         _slotNode = new int[_slotNode.Length * 2];
         _slotStamp = new int[_slotStamp.Length * 2];
         _stamp = 1;
+        if (rehash && !_mapStale)
+            for (var node = 1; node < _nodes; node++) Insert(node);
+    }
+
+    private void RebuildMap()
+    {
+        if (_nodes * 2 >= _slotNode.Length)
+        {
+            var size = _slotNode.Length;
+            while (_nodes * 2 >= size) size *= 2;
+            _slotNode = new int[size];
+            _slotStamp = new int[size];
+            _stamp = 1;
+        }
+        else
+        {
+            NextStamp();
+        }
         for (var node = 1; node < _nodes; node++) Insert(node);
+        _mapStale = false;
     }
 }

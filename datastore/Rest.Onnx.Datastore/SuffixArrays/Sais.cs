@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Rest.Onnx.Datastore.SuffixArrays;
 
@@ -14,11 +15,13 @@ internal static unsafe class Sais
     /// <summary>
     /// Sorts the suffixes of s[0..n) (n &gt;= 2, tokens in [0, k)) into sa[0..n). With keepCounts a
     /// symbol-count array saves rescanning the text for buckets; worth it when k is small next to n.
+    /// A caller-provided bucketSpace of k ints (free suffix-array space of the level above) saves an allocation.
     /// </summary>
-    public static void Run(int* s, int* sa, int n, int k, bool keepCounts)
+    public static void Run(int* s, int* sa, int n, int k, bool keepCounts, int* bucketSpace = null)
     {
         var types = (byte*)NativeMemory.AllocZeroed((nuint)((n >> 3) + 1));
-        var bucket = (int*)NativeMemory.Alloc((nuint)k, sizeof(int));
+        var ownsBucket = bucketSpace == null;
+        var bucket = ownsBucket ? (int*)NativeMemory.Alloc((nuint)k, sizeof(int)) : bucketSpace;
         var counts = keepCounts ? (int*)NativeMemory.AllocZeroed((nuint)k, sizeof(int)) : null;
         try
         {
@@ -38,6 +41,8 @@ internal static unsafe class Sais
             var n1 = 0;
             for (var i = 0; i < n; i++)
             {
+                // Type bits of sorted positions are random reads: fetch a later entry's early.
+                if (Sse.IsSupported && i + PrefetchDistance < n) Sse.Prefetch0(types + (sa[i + PrefetchDistance] >> 3));
                 var p = sa[i];
                 if (IsLms(types, p)) sa[n1++] = p;
             }
@@ -48,6 +53,14 @@ internal static unsafe class Sais
             var previous = -1;
             for (var i = 0; i < n1; i++)
             {
+                if (Sse.IsSupported && i + PrefetchDistance < n1)
+                {
+                    // Each substring starts at a random position and its name goes to a random slot.
+                    var ahead = sa[i + PrefetchDistance];
+                    Sse.Prefetch0(s + ahead);
+                    Sse.Prefetch0(types + (ahead >> 3));
+                    Sse.Prefetch0(sa + n1 + (ahead >> 1));
+                }
                 var pos = sa[i];
                 if (previous < 0 || !EqualLmsSubstrings(s, types, n, pos, previous))
                 {
@@ -63,8 +76,10 @@ internal static unsafe class Sais
             var s1 = sa + n - n1;
             if (names < n1)
             {
-                // The reduced alphabet can be as large as n1: rescan for buckets instead of keeping counts.
-                Run(s1, sa, n1, names, keepCounts: names <= (n1 >> 3));
+                // The reduced alphabet can be as large as n1: rescan for buckets instead of keeping counts, and put
+                // the buckets in sa[n1, n-n1), which the recursion leaves alone, when they fit (keeps ~8 bytes/token).
+                var space = n - 2 * n1 >= names ? sa + n1 : null;
+                Run(s1, sa, n1, names, keepCounts: names <= (n1 >> 3), space);
             }
             else
             {
@@ -74,11 +89,16 @@ internal static unsafe class Sais
             // Stage 3: place the sorted LMS suffixes at their bucket ends and induce the rest.
             for (int i = 1, j = 0; i < n; i++)
                 if (IsLms(types, i)) s1[j++] = i;
-            for (var i = 0; i < n1; i++) sa[i] = s1[sa[i]];
+            for (var i = 0; i < n1; i++)
+            {
+                if (Sse.IsSupported && i + PrefetchDistance < n1) Sse.Prefetch0(s1 + sa[i + PrefetchDistance]);
+                sa[i] = s1[sa[i]];
+            }
             new Span<int>(sa + n1, n - n1).Fill(-1);
             BucketEnds(s, n, k, counts, bucket);
             for (var i = n1 - 1; i >= 0; i--)
             {
+                if (Sse.IsSupported && i >= PrefetchDistance) Sse.Prefetch0(s + sa[i - PrefetchDistance]);
                 var j = sa[i];
                 sa[i] = -1;
                 sa[--bucket[s[j]]] = j;
@@ -89,7 +109,7 @@ internal static unsafe class Sais
         finally
         {
             NativeMemory.Free(counts);
-            NativeMemory.Free(bucket);
+            if (ownsBucket) NativeMemory.Free(bucket);
             NativeMemory.Free(types);
         }
     }
@@ -107,6 +127,25 @@ internal static unsafe class Sais
             nextIsS = isS;
             next = c;
         }
+    }
+
+    private const int PrefetchDistance = 48;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch(int* s, byte* types, int j)
+    {
+        // A hint only: an address from an unfilled (-1) entry is harmless.
+        if (Sse.IsSupported && j >= 0)
+        {
+            Sse.Prefetch0(s + j);
+            Sse.Prefetch0(types + (j >> 3));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchBucket(int* s, int* bucket, int j)
+    {
+        if (Sse.IsSupported && j >= 0) Sse.Prefetch0(bucket + s[j]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -169,6 +208,13 @@ internal static unsafe class Sais
         sa[bucket[s[n - 1]]++] = n - 1;
         for (var i = 0; i < n; i++)
         {
+            // The loop is bound by random reads of s[j] and its type bit: fetch those of a later entry early.
+            if (i + PrefetchDistance < n)
+            {
+                Prefetch(s, types, sa[i + PrefetchDistance] - 1);
+                // Second stage: that symbol has arrived by now; fetch its bucket pointer (large in recursion levels).
+                PrefetchBucket(s, bucket, sa[i + PrefetchDistance / 2] - 1);
+            }
             var j = sa[i] - 1;
             if (j >= 0 && !IsS(types, j)) sa[bucket[s[j]]++] = j;
         }
@@ -179,6 +225,11 @@ internal static unsafe class Sais
         BucketEnds(s, n, k, counts, bucket);
         for (var i = n - 1; i >= 0; i--)
         {
+            if (i >= PrefetchDistance)
+            {
+                Prefetch(s, types, sa[i - PrefetchDistance] - 1);
+                PrefetchBucket(s, bucket, sa[i - PrefetchDistance / 2] - 1);
+            }
             var j = sa[i] - 1;
             if (j >= 0 && IsS(types, j)) sa[--bucket[s[j]]] = j;
         }
