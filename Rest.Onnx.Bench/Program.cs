@@ -7,6 +7,13 @@ if (args.Length > 0 && args[0] == "bench")
     BenchmarkSwitcher.FromAssembly(typeof(MainJob).Assembly).Run(args[1..]);
     return 0;
 }
+if (args.Length > 1 && args[0] == "figures" && args[1] == "datastore")
+{
+    // Plain-stopwatch datastore figures at a size BenchmarkDotNet would take too long for (default 100M tokens).
+    var tokens = args.Length > 3 && args[2] == "--tokens" && int.TryParse(args[3], out var n) && n > 0 ? n : 100_000_000;
+    Rest.Onnx.Bench.Datastore.DatastoreFigures.Run(Console.Out, tokens);
+    return 0;
+}
 if (args.Length > 0 && args[0] is "--help" or "-h" or "help")
 {
     Console.WriteLine(MainJobOptions.Usage);
