@@ -85,7 +85,8 @@ internal sealed class MainJobReport
         sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var s in Summaries)
         {
-            var budget = s.Budget > 0 ? s.Budget.ToString(CultureInfo.InvariantCulture) : "-";
+            var budget = s.Budget <= 0 ? "-" : s.Strategy.EndsWith("-adaptive", StringComparison.Ordinal)
+                ? $"adaptive ≤{s.Budget}" : s.Budget.ToString(CultureInfo.InvariantCulture);
             var split = s.Strategy == "genai" ? "-" : $"{F(s.DraftingMsPerToken, "F3")} / {F(s.ModelMsPerToken, "F3")} / {F(s.AcceptanceMsPerToken, "F3")} / {F(s.CacheMsPerToken, "F3")}";
             var accepted = s.Strategy == "genai" ? "-" : F(s.MeanAcceptedPerStep);
             sb.AppendLine(CultureInfo.InvariantCulture,
@@ -153,12 +154,13 @@ internal sealed class MainJobReport
                     .Select(i => i < b.AcceptedHistogram.Count ? b.AcceptedHistogram[i] / total : 0).ToList());
             }).ToList()));
 
-        var budgets = Summaries.Where(s => s.Budget > 0).Select(s => s.Budget).Distinct().Order().ToList();
+        var fixedBudgets = Summaries.Where(s => s.Budget > 0 && s.Strategy is "rest" or "promptlookup").ToList();
+        var budgets = fixedBudgets.Select(s => s.Budget).Distinct().Order().ToList();
         if (budgets.Count > 0)
         {
             panels.Add(new SvgChart.Panel("Speedup vs draft budget (all prompts)", "speedup",
                 budgets.Select(b => b.ToString(CultureInfo.InvariantCulture)).ToList(),
-                Summaries.Where(s => s.Budget > 0).GroupBy(s => s.Strategy).Select(g => (g.Key,
+                fixedBudgets.GroupBy(s => s.Strategy).Select(g => (g.Key,
                     (IReadOnlyList<double>)budgets.Select(b => g.FirstOrDefault(s => s.Budget == b)?.Speedup ?? 0).ToList())).ToList(),
                 ReferenceLine: 1.0));
         }
