@@ -72,7 +72,7 @@ internal static class MainJob
             ["model"] = $"{modelPath} ({model.Config.NumLayers} layers, {model.Config.NumKvHeads} kv heads x {model.Config.HeadSize}, vocab {model.Config.VocabSize}, {model.Config.DType})",
             ["datastore"] = $"{datastorePath} ({datastore.TokenCount:N0} tokens)",
             ["prompts"] = $"{prompts.Count} from {options.Prompts ?? RepositoryPaths.DemoPrompts}, {options.MaxNewTokens} new tokens each, greedy, {(bos is null ? "no BOS" : "BOS first")}",
-            ["draft"] = $"mode {options.DraftMode}, budgets {string.Join(",", options.Budgets)}, suffix 16..2, k 5000, continuation 10",
+            ["draft"] = $"mode {options.DraftMode}, min share {options.MinShare}, budgets {string.Join(",", options.Budgets)}, suffix 16..2, k 5000, continuation 10",
             ["warm-up prompts"] = options.Warmup.ToString(CultureInfo.InvariantCulture),
         };
         foreach (var (k, v) in setup) log.WriteLine($"{k}: {v}");
@@ -144,14 +144,14 @@ internal static class MainJob
         var configs = new List<RunConfig> { new("none", "none", 0, baseOptions) };
         foreach (var budget in options.Budgets)
         {
-            var draft = new DraftOptions { Budget = budget, Mode = options.DraftMode };
+            var draft = new DraftOptions { Budget = budget, Mode = options.DraftMode, MinShare = options.MinShare };
             if (options.Strategies.Contains("rest"))
                 configs.Add(new($"rest@{budget}", "rest", budget, baseOptions with { Drafting = DraftingStrategy.Rest, Draft = draft, Datastores = [datastore] }));
             if (options.Strategies.Contains("promptlookup"))
                 configs.Add(new($"promptlookup@{budget}", "promptlookup", budget, baseOptions with { Drafting = DraftingStrategy.PromptLookup, Draft = draft }));
         }
         // The runtime's adaptive budget (halve after rejections, double after deep accepts) up to the largest budget.
-        var adaptive = new DraftOptions { Budget = options.Budgets.Max(), Mode = options.DraftMode };
+        var adaptive = new DraftOptions { Budget = options.Budgets.Max(), Mode = options.DraftMode, MinShare = options.MinShare };
         if (options.Strategies.Contains("rest"))
             configs.Add(new("rest@adaptive", "rest-adaptive", adaptive.Budget, baseOptions with { Drafting = DraftingStrategy.Rest, Draft = adaptive, Datastores = [datastore], AdaptiveBudget = true }));
         if (options.Strategies.Contains("promptlookup"))

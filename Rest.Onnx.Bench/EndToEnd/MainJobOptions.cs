@@ -32,6 +32,9 @@ internal sealed record MainJobOptions
     /// <summary>Exact (all occurrences) or Sampled (the reference's first k) continuation counting.</summary>
     public DraftMode DraftMode { get; init; } = DraftMode.Sampled;
 
+    /// <summary>Smallest continuation share a draft node needs (DraftOptions.MinShare) in the drafting configs; 0 = the reference.</summary>
+    public double MinShare { get; init; }
+
     /// <summary>cpu | cuda | auto.</summary>
     public string ExecutionProvider { get; init; } = "cpu";
 
@@ -62,6 +65,7 @@ internal sealed record MainJobOptions
           --strategies LIST     comma list of none,rest,promptlookup,genai (default all)
           --budgets LIST        draft budgets to sweep (default 4,8,16,32,64)
           --draft-mode MODE     sampled (reference: first k=5000 occurrences) | exact (all occurrences)
+          --min-share X         drop draft nodes seen in under this share of the continuations (default 0 = reference)
           --ep cpu|cuda|auto    execution provider (default cpu)
           --threads N           intra-op threads (default: ONNX Runtime's choice)
           --warmup N            warm-up prompts (default 2)
@@ -96,6 +100,7 @@ internal sealed record MainJobOptions
                 "--strategies" => o with { Strategies = ParseStrategies(Value()) },
                 "--budgets" => o with { Budgets = ParseBudgets(Value()) },
                 "--draft-mode" => o with { DraftMode = Enum.TryParse<DraftMode>(Value(), true, out var m) ? m : throw new ArgumentException($"--draft-mode must be sampled or exact, got '{args[i]}'.") },
+                "--min-share" => o with { MinShare = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var share) && share is >= 0 and <= 1 ? share : throw new ArgumentException($"--min-share needs a number in [0, 1], got '{args[i]}'.") },
                 "--ep" => o with { ExecutionProvider = ParseProvider(Value()) },
                 "--threads" => o with { Threads = Int() },
                 "--warmup" => o with { Warmup = Int() },

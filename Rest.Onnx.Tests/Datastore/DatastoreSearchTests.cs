@@ -128,6 +128,41 @@ public class DatastoreSearchTests
         }
     }
 
+    [TestCase(15, 100_000, DraftMode.Sampled, 0.05)]
+    [TestCase(16, 140, DraftMode.Sampled, 0.2)]
+    [TestCase(17, 100_000, DraftMode.Exact, 0.05)]
+    [TestCase(18, 140, DraftMode.Exact, 0.2)]
+    public void MinShareKeepsExactlyTheBudgetTreeNodesWithEnoughOccurrences(int seed, long maxShard, DraftMode mode, double share)
+    {
+        var (reader, oracle, docs) = Build(seed, maxShard, alphabet: 6);
+        using var _ = reader;
+        var rng = new Random(seed);
+        var full = DraftOptions.Default with { Mode = mode, Budget = 24, ContinuationLength = 4, MaxSuffixLength = 6 };
+        var fullSearcher = new DatastoreSearcher(reader, full);
+        var prunedSearcher = new DatastoreSearcher(reader, full with { MinShare = share });
+        var fullTree = new DraftTree(64);
+        var prunedTree = new DraftTree(64);
+        var pruned = 0;
+        for (var q = 0; q < 25; q++)
+        {
+            var doc = docs[rng.Next(docs.Count)];
+            var context = doc.AsSpan(0, rng.Next(1, doc.Length + 1)).ToArray();
+            var matched = fullSearcher.BuildDraft(context, fullTree);
+            Assert.That(prunedSearcher.BuildDraft(context, prunedTree), Is.EqualTo(matched));
+            if (matched == 0) continue;
+            var counts = oracle.PrefixCounts(context[^matched..], int.MaxValue, 4);
+            // Shares are of the continuations counted: every occurrence in exact mode, the non-empty ones when sampled.
+            var total = mode == DraftMode.Exact
+                ? prunedSearcher.MatchOccurrences
+                : counts.Where(c => !c.Key.Contains(',', StringComparison.Ordinal)).Sum(c => c.Value);
+            var minCount = DraftOptions.MinCount(share, total);
+            var expected = NaiveDrafter.Paths(fullTree).Where(path => counts[path] >= minCount).ToList();
+            Assert.That(NaiveDrafter.Paths(prunedTree), Is.EqualTo(expected), $"share {share} of {total} = {minCount}");
+            pruned += fullTree.Count - prunedTree.Count;
+        }
+        Assert.That(pruned, Is.GreaterThan(0), "the cases must prune something to test anything");
+    }
+
     [TestCase(13, 100_000)]
     [TestCase(14, 90)]
     public void ExactEqualsSampledWhenTheSampleCoversEveryOccurrence(int seed, long maxShard)

@@ -57,6 +57,6 @@ public sealed class PromptLookupDraftSource : IDraftSource
             _trie.Add(context.Slice(e + 1, length));
             occurrences++;
         }
-        _trie.EmitTopNodes(Math.Min(_options.Budget, destination.Capacity), destination);
+        _trie.EmitTopNodes(Math.Min(_options.Budget, destination.Capacity), destination, _options.MinShare);
     }
 }

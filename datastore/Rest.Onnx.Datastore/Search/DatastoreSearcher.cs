@@ -118,7 +118,7 @@ public sealed class DatastoreSearcher
             remaining -= end - range.Start;
             firstShard = false;
         }
-        trie.EmitTopNodes(budget, destination);
+        trie.EmitTopNodes(budget, destination, Options.MinShare);
     }
 
     private void DraftExact(int matchLength, int budget, DraftTree destination)
@@ -126,7 +126,8 @@ public sealed class DatastoreSearcher
         var shardCount = _shards.Count;
         if (_nodeRanges.Length < budget * shardCount) _nodeRanges = new SuffixRange[budget * shardCount];
         var selector = _selector;
-        selector.Reset(budget);
+        // Shares are of every occurrence here (occurrences at a separator count too: a slight underestimate).
+        selector.Reset(budget, DraftOptions.MinCount(Options.MinShare, MatchOccurrences));
         Expand(-1, 0, _matchRanges, matchLength);
         while (selector.TryPop(out var candidate, out var rank))
         {

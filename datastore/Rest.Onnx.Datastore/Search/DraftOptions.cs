@@ -27,6 +27,16 @@ public readonly record struct DraftOptions
     /// <summary>How counts are gathered.</summary>
     public DraftMode Mode { get; init; } = DraftMode.Sampled;
 
+    /// <summary>
+    /// Smallest share of the match's continuations a node must appear in to be drafted; 0 (the reference)
+    /// fills the budget. A node's share estimates the chance that the model accepts it, so where every
+    /// verified row costs (a CPU), dropping nodes below the row's relative cost keeps only drafts that pay.
+    /// </summary>
+    public double MinShare { get; init; }
+
+    /// <summary>The count a node needs out of <paramref name="total"/> continuations for a share of at least <paramref name="minShare"/> (at least 1).</summary>
+    public static long MinCount(double minShare, long total) => Math.Max(1, (long)Math.Ceiling(minShare * total));
+
     /// <summary>Checks the values, naming the first bad one.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
     public void Validate()
@@ -36,6 +46,7 @@ public readonly record struct DraftOptions
         if (MaxOccurrences < 1) throw new ArgumentOutOfRangeException(nameof(MaxOccurrences), MaxOccurrences, "Must be at least 1.");
         if (ContinuationLength < 1) throw new ArgumentOutOfRangeException(nameof(ContinuationLength), ContinuationLength, "Must be at least 1.");
         if (Budget < 0) throw new ArgumentOutOfRangeException(nameof(Budget), Budget, "Must not be negative.");
+        if (!(MinShare >= 0 && MinShare <= 1)) throw new ArgumentOutOfRangeException(nameof(MinShare), MinShare, "Must be in [0, 1].");
         if (!Enum.IsDefined(Mode)) throw new ArgumentOutOfRangeException(nameof(Mode), Mode, "Unknown draft mode.");
     }
 }

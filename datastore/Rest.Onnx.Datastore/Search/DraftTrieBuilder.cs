@@ -40,10 +40,14 @@ public sealed class DraftTrieBuilder
     /// <summary>Nodes in the trie, not counting the root.</summary>
     public int NodeCount => _nodes - 1;
 
+    /// <summary>Total weight of the continuations added since <see cref="Clear"/> (the root's count).</summary>
+    public long TotalWeight { get; private set; }
+
     /// <summary>Removes all continuations, keeping the buffers.</summary>
     public void Clear()
     {
         _nodes = 1;
+        TotalWeight = 0;
         _firstChild[0] = -1;
         _lastLength = 0;
         _mapStale = false;
@@ -65,6 +69,8 @@ public sealed class DraftTrieBuilder
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(weight);
         if (_mapStale) RebuildMap();
+        if (continuation.IsEmpty) return;
+        TotalWeight += weight;
         AddCore(continuation, weight, sorted: false);
     }
 
@@ -76,6 +82,8 @@ public sealed class DraftTrieBuilder
     internal void AddSorted(ReadOnlySpan<int> continuation)
     {
         _mapStale = true;
+        if (continuation.IsEmpty) return;
+        TotalWeight++;
         AddCore(continuation, 1, sorted: true);
     }
 
@@ -134,13 +142,17 @@ public sealed class DraftTrieBuilder
     /// Clears <paramref name="destination"/> and writes the up to <paramref name="budget"/> most frequent nodes
     /// (never more than its capacity), ancestor-closed, breadth-first. Returns the number of nodes written.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="budget"/> is negative.</exception>
-    public int EmitTopNodes(int budget, DraftTree destination)
+    /// <param name="budget">Most nodes written.</param>
+    /// <param name="destination">The tree to fill.</param>
+    /// <param name="minShare">Smallest share of <see cref="TotalWeight"/> a node's count must reach (see <see cref="DraftOptions.MinShare"/>); 0 keeps every node the budget allows.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="budget"/> is negative or <paramref name="minShare"/> outside [0, 1].</exception>
+    public int EmitTopNodes(int budget, DraftTree destination, double minShare = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(budget);
         ArgumentNullException.ThrowIfNull(destination);
+        if (!(minShare >= 0 && minShare <= 1)) throw new ArgumentOutOfRangeException(nameof(minShare), minShare, "Must be in [0, 1].");
         var selector = _selector;
-        selector.Reset(Math.Min(budget, destination.Capacity));
+        selector.Reset(Math.Min(budget, destination.Capacity), DraftOptions.MinCount(minShare, TotalWeight));
         PushChildren(0, -1);
         while (selector.TryPop(out var candidate, out var rank))
             PushChildren(candidate.Payload, rank);

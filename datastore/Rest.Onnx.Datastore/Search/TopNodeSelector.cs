@@ -32,15 +32,18 @@ internal sealed class TopNodeSelector
     private long[] _topCounts = new long[64];
     private int _topCount;
     private int _budget;
+    private long _minCount = 1;
 
     /// <summary>Nodes selected so far, in selection order (their index is their rank).</summary>
     public int SelectedCount { get; private set; }
 
     public ref readonly DraftCandidate Selected(int rank) => ref _selected[rank];
 
-    public void Reset(int budget)
+    /// <summary>Starts a selection of at most <paramref name="budget"/> nodes, none with a count below <paramref name="minCount"/>.</summary>
+    public void Reset(int budget, long minCount = 1)
     {
         _budget = budget;
+        _minCount = Math.Max(1, minCount);
         _heapCount = 0;
         SelectedCount = 0;
         _topCount = 0;
@@ -54,9 +57,9 @@ internal sealed class TopNodeSelector
 
     /// <summary>
     /// Smallest count that can still enter the selection: once <c>budget</c> discovered nodes have a count of
-    /// at least T, a node with fewer than T occurrences is never selected. 1 until then.
+    /// at least T, a node with fewer than T occurrences is never selected; nor is one below the minimum count.
     /// </summary>
-    public long Threshold => _budget > 0 && _topCount == _budget ? _topCounts[0] : 1;
+    public long Threshold => Math.Max(_minCount, _budget > 0 && _topCount == _budget ? _topCounts[0] : 1);
 
     /// <summary>Adds a candidate (and records its count for <see cref="Threshold"/>).</summary>
     public void Push(in DraftCandidate candidate)
@@ -78,7 +81,8 @@ internal sealed class TopNodeSelector
     /// <summary>Selects the best candidate unless the budget is spent or none is left; returns its rank.</summary>
     public bool TryPop(out DraftCandidate candidate, out int rank)
     {
-        if (SelectedCount >= _budget || _heapCount == 0)
+        // The heap's best is below the minimum count, so is everything after it.
+        if (SelectedCount >= _budget || _heapCount == 0 || _heap[0].Count < _minCount)
         {
             candidate = default;
             rank = -1;
