@@ -118,7 +118,7 @@ internal static class MainJob
         report.Write(output);
         log.WriteLine();
         log.WriteLine(report.Table());
-        foreach (var strategy in new[] { "rest", "promptlookup" })
+        foreach (var strategy in new[] { "rest", "promptlookup", "hybrid" })
             if (report.Best(strategy) is { } best)
                 log.WriteLine($"Best budget for {strategy} on this machine: {best.Budget} ({best.Speedup:F2}x over None, {best.MeanAcceptedPerStep:F2} tokens/step).");
         log.WriteLine($"Reports: {Path.Combine(output, "report.md")}, report.json, report.svg");
@@ -149,6 +149,8 @@ internal static class MainJob
                 configs.Add(new($"rest@{budget}", "rest", budget, baseOptions with { Drafting = DraftingStrategy.Rest, Draft = draft, Datastores = [datastore] }));
             if (options.Strategies.Contains("promptlookup"))
                 configs.Add(new($"promptlookup@{budget}", "promptlookup", budget, baseOptions with { Drafting = DraftingStrategy.PromptLookup, Draft = draft }));
+            if (options.Strategies.Contains("hybrid"))
+                configs.Add(new($"hybrid@{budget}", "hybrid", budget, baseOptions with { Drafting = DraftingStrategy.Hybrid, Draft = draft, Datastores = [datastore] }));
         }
         // The runtime's adaptive budget (halve after rejections, double after deep accepts) up to the largest budget.
         var adaptive = new DraftOptions { Budget = options.Budgets.Max(), Mode = options.DraftMode, MinShare = options.MinShare };

@@ -24,7 +24,7 @@ internal sealed record MainJobOptions
     public int MaxNewTokens { get; init; } = 128;
 
     /// <summary>Strategies to run; None always runs, it is the reference.</summary>
-    public IReadOnlyList<string> Strategies { get; init; } = ["none", "rest", "promptlookup", "genai"];
+    public IReadOnlyList<string> Strategies { get; init; } = ["none", "rest", "promptlookup", "hybrid", "genai"];
 
     /// <summary>Draft budgets swept for the drafting strategies.</summary>
     public IReadOnlyList<int> Budgets { get; init; } = [4, 8, 16, 32, 64];
@@ -62,7 +62,7 @@ internal sealed record MainJobOptions
           --prompts FILE        JSONL with a "prompt" field per line (default: demo dev prompts)
           --prompt-count N      first N prompts only
           --max-new-tokens N    tokens per prompt (default 128)
-          --strategies LIST     comma list of none,rest,promptlookup,genai (default all)
+          --strategies LIST     comma list of none,rest,promptlookup,hybrid,genai (default all)
           --budgets LIST        draft budgets to sweep (default 4,8,16,32,64)
           --draft-mode MODE     sampled (reference: first k=5000 occurrences) | exact (all occurrences)
           --min-share X         drop draft nodes seen in under this share of the continuations (default 0 = reference)
@@ -127,7 +127,7 @@ internal sealed record MainJobOptions
 
     private static string[] ParseStrategies(string value)
     {
-        var known = new[] { "none", "rest", "promptlookup", "genai" };
+        var known = new[] { "none", "rest", "promptlookup", "hybrid", "genai" };
         var list = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(s => s.ToLowerInvariant()).ToList();
         foreach (var s in list)

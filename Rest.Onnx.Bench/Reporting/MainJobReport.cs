@@ -119,7 +119,7 @@ internal sealed class MainJobReport
         sb.AppendLine().AppendLine(Table());
         sb.AppendLine("Tokens/s is end to end per prompt (prefill + decoding, wall clock), summed over prompts; decode tokens/s leaves prefill out.");
         sb.AppendLine("Mean accepted tokens/step includes the model's own token (1.00 = no draft token accepted).").AppendLine();
-        foreach (var strategy in new[] { "rest", "promptlookup" })
+        foreach (var strategy in new[] { "rest", "promptlookup", "hybrid" })
         {
             if (Best(strategy) is not { } best) continue;
             sb.AppendLine(CultureInfo.InvariantCulture, $"Best budget for {strategy}: {best.Budget} ({F(best.Speedup)}x).");
@@ -133,7 +133,7 @@ internal sealed class MainJobReport
         var panels = new List<SvgChart.Panel>();
         var prompts = Runs.Where(r => r.Config == "none").OrderBy(r => r.PromptIndex).ToList();
         var baseline = prompts.ToDictionary(r => r.PromptIndex);
-        var bests = new[] { Best("rest"), Best("promptlookup") }.Where(b => b is not null).Select(b => b!).ToList();
+        var bests = new[] { Best("rest"), Best("promptlookup"), Best("hybrid") }.Where(b => b is not null).Select(b => b!).ToList();
         var perPrompt = bests.Select(b => (Name: $"{b.Strategy} (budget {b.Budget})", Values: (IReadOnlyList<double>)prompts
             .Select(p => Runs.FirstOrDefault(r => r.Config == b.Config && r.PromptIndex == p.PromptIndex) is { WallSeconds: > 0 } r
                 ? baseline[p.PromptIndex].WallSeconds / r.WallSeconds : 0).ToList())).ToList();
@@ -154,7 +154,7 @@ internal sealed class MainJobReport
                     .Select(i => i < b.AcceptedHistogram.Count ? b.AcceptedHistogram[i] / total : 0).ToList());
             }).ToList()));
 
-        var fixedBudgets = Summaries.Where(s => s.Budget > 0 && s.Strategy is "rest" or "promptlookup").ToList();
+        var fixedBudgets = Summaries.Where(s => s.Budget > 0 && s.Strategy is "rest" or "promptlookup" or "hybrid").ToList();
         var budgets = fixedBudgets.Select(s => s.Budget).Distinct().Order().ToList();
         if (budgets.Count > 0)
         {

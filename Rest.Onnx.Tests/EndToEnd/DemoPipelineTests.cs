@@ -62,6 +62,7 @@ public sealed class DemoPipelineTests
     [TestCase(DraftingStrategy.Rest, 8)]
     [TestCase(DraftingStrategy.Rest, 64)]
     [TestCase(DraftingStrategy.PromptLookup, 16)]
+    [TestCase(DraftingStrategy.Hybrid, 16)]
     public void DraftingReproducesGreedy(DraftingStrategy strategy, int budget)
     {
         using var model = RestModel.Load(_modelFolder);

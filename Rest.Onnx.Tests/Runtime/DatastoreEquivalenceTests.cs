@@ -88,6 +88,8 @@ public class DatastoreEquivalenceTests
             var result = _generator.Generate(_prompts[i], options);
             Assert.That(result.Tokens, Is.EqualTo(_baselines[i]), $"prompt {i}");
             all.Add(result.Statistics);
+            var hybrid = _generator.Generate(_prompts[i], options with { Drafting = DraftingStrategy.Hybrid });
+            Assert.That(hybrid.Tokens, Is.EqualTo(_baselines[i]), $"prompt {i}, hybrid");
         }
         return all;
     }

@@ -11,4 +11,10 @@ public enum DraftingStrategy
 
     /// <summary>n-grams of the prompt and the text generated so far; no datastore.</summary>
     PromptLookup,
+
+    /// <summary>
+    /// Prompt lookup's drafts first, then the datastore's, merged into one tree within the budget
+    /// (<see cref="MergedDraftSource"/>); needs datastores like <see cref="Rest"/>.
+    /// </summary>
+    Hybrid,
 }

@@ -48,8 +48,8 @@ public sealed partial class Generator
         }
         if (options.StopStrings is { Count: > 0 } && _model.Tokenizer is null)
             throw new InvalidOperationException($"Stop strings need a tokenizer; model '{_model.Folder}' has none.");
-        if (options.Drafting == DraftingStrategy.Rest && options.DraftSource is null && options.Datastores is not { Count: > 0 })
-            throw new ArgumentException("DraftingStrategy.Rest needs GenerationOptions.Datastores (open them with RestModel.OpenDatastore).", nameof(options));
+        if (options.Drafting is DraftingStrategy.Rest or DraftingStrategy.Hybrid && options.DraftSource is null && options.Datastores is not { Count: > 0 })
+            throw new ArgumentException($"DraftingStrategy.{options.Drafting} needs GenerationOptions.Datastores (open them with RestModel.OpenDatastore).", nameof(options));
         if (Interlocked.Exchange(ref _busy, 1) != 0) throw new InvalidOperationException("This generator is already running; use one generator per concurrent run.");
 
         RunState? run = null;
@@ -236,12 +236,23 @@ public sealed partial class Generator
                 if (_promptLookup is null || _promptLookup.Options != options.Draft) _promptLookup = new PromptLookupDraftSource(options.Draft);
                 return _promptLookup;
             case DraftingStrategy.Rest:
-                if (_datastoreSource is null || _datastoreSource.Options != options.Draft || !SameStores(_datastoreSource.Datastores, options.Datastores!))
-                    _datastoreSource = new DatastoreDraftSource(options.Datastores!, options.Draft);
-                return _datastoreSource;
+                return DatastoreSource(options);
+            case DraftingStrategy.Hybrid:
+                if (_promptLookup is null || _promptLookup.Options != options.Draft) _promptLookup = new PromptLookupDraftSource(options.Draft);
+                var datastore = DatastoreSource(options);
+                if (_hybrid is null || _hybrid.Sources[0] != _promptLookup || _hybrid.Sources[1] != datastore)
+                    _hybrid = new MergedDraftSource(_promptLookup, datastore);
+                return _hybrid;
             default:
                 return NoDraftSource.Instance;
         }
+    }
+
+    private DatastoreDraftSource DatastoreSource(GenerationOptions options)
+    {
+        if (_datastoreSource is null || _datastoreSource.Options != options.Draft || !SameStores(_datastoreSource.Datastores, options.Datastores!))
+            _datastoreSource = new DatastoreDraftSource(options.Datastores!, options.Draft);
+        return _datastoreSource;
     }
 
     /// <summary>Multiplicative budget control: halve after a fully rejected step, double after a deep accept.</summary>

@@ -29,6 +29,7 @@ public sealed partial class Generator : IDisposable
     private int[] _remap = [];
     private AcceptedPath _path;
     private PromptLookupDraftSource? _promptLookup;
+    private MergedDraftSource? _hybrid;
     private DatastoreDraftSource? _datastoreSource;
     private int _length;
     private int _busy;
