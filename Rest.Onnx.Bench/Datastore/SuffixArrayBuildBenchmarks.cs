@@ -11,6 +11,7 @@ namespace Rest.Onnx.Bench.Datastore;
 public class SuffixArrayBuildBenchmarks
 {
     private int[] _tokens = [];
+    private ushort[] _tokens16 = [];
     private int[] _suffixArray = [];
 
     /// <summary>Text length in tokens.</summary>
@@ -22,10 +23,15 @@ public class SuffixArrayBuildBenchmarks
     public void Setup()
     {
         _tokens = SyntheticTokens.Generate(Tokens, streamSeed: 1);
+        _tokens16 = Array.ConvertAll(_tokens, t => (ushort)t);
         _suffixArray = new int[Tokens];
     }
 
-    /// <summary>One suffix array build into a preallocated array.</summary>
+    /// <summary>One suffix array build over int32 text into a preallocated array.</summary>
     [Benchmark]
     public void BuildSuffixArray() => SuffixArrayBuilder.Build(_tokens, SyntheticTokens.Vocabulary, _suffixArray);
+
+    /// <summary>The same over 16-bit text (what the writer sorts for vocabularies up to 65,536).</summary>
+    [Benchmark]
+    public void BuildSuffixArray16() => SuffixArrayBuilder.Build(_tokens16, SyntheticTokens.Vocabulary, _suffixArray);
 }

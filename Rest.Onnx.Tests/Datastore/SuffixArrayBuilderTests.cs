@@ -9,6 +9,13 @@ public class SuffixArrayBuilderTests
         var actual = SuffixArrayBuilder.Build(text, alphabet);
         var expected = NaiveSuffixArray.Build(text);
         Assert.That(actual, Is.EqualTo(expected));
+        if (alphabet <= 65536)
+        {
+            // The 16-bit text path must give the same array.
+            var narrow = new int[text.Length];
+            SuffixArrayBuilder.Build(text.Select(t => (ushort)t).ToArray(), alphabet, narrow);
+            Assert.That(narrow, Is.EqualTo(expected), "16-bit text");
+        }
     }
 
     private static int[] Random(int seed, int n, int alphabet)
@@ -104,6 +111,8 @@ public class SuffixArrayBuilderTests
         var e = Assert.Throws<ArgumentException>(() => SuffixArrayBuilder.Build([1, 2, 5, 0], 5));
         Assert.That(e!.Message, Does.Contain("Token 5 at position 2"));
         Assert.Throws<ArgumentException>(() => SuffixArrayBuilder.Build([1, -1], 5));
+        var e16 = Assert.Throws<ArgumentException>(() => SuffixArrayBuilder.Build(new ushort[] { 1, 9 }, 5, new int[2]));
+        Assert.That(e16!.Message, Does.Contain("Token 9 at position 1"));
     }
 
     [Test]

@@ -14,7 +14,7 @@ namespace Rest.Onnx.Datastore.Building;
 /// shard; a shard is sealed (suffix array built and written) when the next document would overflow it.
 /// The file is written under a temporary name next to the target and renamed by <see cref="Complete"/>;
 /// disposing an incomplete writer deletes the temporary file, so a failed build leaves nothing behind.
-/// Memory: about 8 bytes per token of the largest shard plus n/4 bytes of SA-IS scratch. Not thread-safe.
+/// Memory: about 6 bytes per token of the largest shard for 16-bit stores (8 for 32-bit) plus about n/4 bytes of SA-IS scratch. Not thread-safe.
 /// </summary>
 public sealed class DatastoreWriter : IDisposable
 {
@@ -190,25 +190,41 @@ public sealed class DatastoreWriter : IDisposable
     private void SealShard()
     {
         var n = (int)_shardTokens;
-        // Gather the shard into one array and free the chunks before sorting: peak stays near 8 bytes per token.
-        var text = GC.AllocateUninitializedArray<int>(n);
+        // Gather the shard into one array in its stored width and free the chunks before sorting: the peak stays
+        // near 6 bytes per token for 16-bit stores and 8 for 32-bit ones (text + int32 suffix array).
+        ushort[]? text16 = null;
+        int[]? text32 = null;
+        if (_tokenWidth == 2) text16 = GC.AllocateUninitializedArray<ushort>(n);
+        else text32 = GC.AllocateUninitializedArray<int>(n);
         for (var i = 0; i < _chunks.Count && i * (long)ChunkSize < n; i++)
         {
             var count = (int)Math.Min(ChunkSize, n - (long)i * ChunkSize);
-            _chunks[i].AsSpan(0, count).CopyTo(text.AsSpan(i * ChunkSize));
+            var chunk = _chunks[i].AsSpan(0, count);
+            if (text16 is not null)
+            {
+                var target = text16.AsSpan(i * ChunkSize, count);
+                for (var j = 0; j < count; j++) target[j] = (ushort)chunk[j];
+            }
+            else
+            {
+                chunk.CopyTo(text32.AsSpan(i * ChunkSize));
+            }
         }
         _chunks.Clear();
-        // Return the chunks' memory before the suffix array is allocated, or the peak would be 12 bytes per token.
         GC.Collect();
 
         Report(DatastoreBuildPhase.SuffixArray);
-        var sa = SuffixArrayBuilder.Build(text, _options.VocabularySize);
+        var sa = GC.AllocateUninitializedArray<int>(n);
+        if (text16 is not null) SuffixArrayBuilder.Build(text16, _options.VocabularySize, sa);
+        else SuffixArrayBuilder.Build(text32, _options.VocabularySize, sa);
 
         Report(DatastoreBuildPhase.Writing);
         try
         {
             var tokensOffset = PadToAlignment();
-            var tokensChecksum = WriteTokens(text);
+            var tokensChecksum = text16 is not null
+                ? WriteChecked(MemoryMarshal.AsBytes(text16.AsSpan()))
+                : WriteChecked(MemoryMarshal.AsBytes(text32.AsSpan()));
             var saOffset = PadToAlignment();
             var saChecksum = WriteChecked(MemoryMarshal.AsBytes(sa.AsSpan()));
             _shards.Add(new ShardEntry(n, _totalTokens - n, tokensOffset, tokensChecksum, saOffset, saChecksum, _shardDocuments));
@@ -230,23 +246,6 @@ public sealed class DatastoreWriter : IDisposable
         var aligned = DatastoreLayout.Align(position);
         if (aligned > position) _stream.Write(new byte[aligned - position]);
         return aligned;
-    }
-
-    private ulong WriteTokens(int[] text)
-    {
-        if (_tokenWidth == 4) return WriteChecked(MemoryMarshal.AsBytes(text.AsSpan()));
-        var hash = new XxHash3();
-        var buffer = new ushort[64 * 1024];
-        for (var start = 0; start < text.Length; start += buffer.Length)
-        {
-            var count = Math.Min(buffer.Length, text.Length - start);
-            var source = text.AsSpan(start, count);
-            for (var i = 0; i < count; i++) buffer[i] = (ushort)source[i];
-            var bytes = MemoryMarshal.AsBytes(buffer.AsSpan(0, count));
-            hash.Append(bytes);
-            _stream.Write(bytes);
-        }
-        return hash.GetCurrentHashAsUInt64();
     }
 
     private ulong WriteChecked(ReadOnlySpan<byte> bytes)

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
@@ -13,11 +14,12 @@ namespace Rest.Onnx.Datastore.SuffixArrays;
 internal static unsafe class Sais
 {
     /// <summary>
-    /// Sorts the suffixes of s[0..n) (n &gt;= 2, tokens in [0, k)) into sa[0..n). With keepCounts a
+    /// Sorts the suffixes of s[0..n) (n &gt;= 2, tokens in [0, k); T is ushort or int) into sa[0..n). With keepCounts a
     /// symbol-count array saves rescanning the text for buckets; worth it when k is small next to n.
     /// A caller-provided bucketSpace of k ints (free suffix-array space of the level above) saves an allocation.
     /// </summary>
-    public static void Run(int* s, int* sa, int n, int k, bool keepCounts, int* bucketSpace = null)
+    public static void Run<T>(T* s, int* sa, int n, int k, bool keepCounts, int* bucketSpace = null)
+        where T : unmanaged, IBinaryInteger<T>
     {
         var types = (byte*)NativeMemory.AllocZeroed((nuint)((n >> 3) + 1));
         var ownsBucket = bucketSpace == null;
@@ -27,13 +29,13 @@ internal static unsafe class Sais
         {
             Classify(s, types, n);
             if (counts != null)
-                for (var i = 0; i < n; i++) counts[s[i]]++;
+                for (var i = 0; i < n; i++) counts[Sym(s[i])]++;
 
             // Stage 1: sort the LMS substrings by inducing from their unsorted positions.
             new Span<int>(sa, n).Fill(-1);
             BucketEnds(s, n, k, counts, bucket);
             for (var i = 1; i < n; i++)
-                if (IsLms(types, i)) sa[--bucket[s[i]]] = i;
+                if (IsLms(types, i)) sa[--bucket[Sym(s[i])]] = i;
             InduceL(s, sa, types, n, k, counts, bucket);
             InduceS(s, sa, types, n, k, counts, bucket);
 
@@ -101,7 +103,7 @@ internal static unsafe class Sais
                 if (Sse.IsSupported && i >= PrefetchDistance) Sse.Prefetch0(s + sa[i - PrefetchDistance]);
                 var j = sa[i];
                 sa[i] = -1;
-                sa[--bucket[s[j]]] = j;
+                sa[--bucket[Sym(s[j])]] = j;
             }
             InduceL(s, sa, types, n, k, counts, bucket);
             InduceS(s, sa, types, n, k, counts, bucket);
@@ -114,14 +116,15 @@ internal static unsafe class Sais
         }
     }
 
-    private static void Classify(int* s, byte* types, int n)
+    private static void Classify<T>(T* s, byte* types, int n)
+        where T : unmanaged, IBinaryInteger<T>
     {
         // s[n-1] is L-type: it is larger than the virtual sentinel. Bits start cleared (L).
         var nextIsS = false;
-        var next = s[n - 1];
+        var next = Sym(s[n - 1]);
         for (var i = n - 2; i >= 0; i--)
         {
-            var c = s[i];
+            var c = Sym(s[i]);
             var isS = c < next || (c == next && nextIsS);
             if (isS) types[i >> 3] |= (byte)(1 << (i & 7));
             nextIsS = isS;
@@ -131,8 +134,13 @@ internal static unsafe class Sais
 
     private const int PrefetchDistance = 48;
 
+    /// <summary>A symbol as int: level 0 may hold 16-bit tokens, recursion levels hold int32 names.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Prefetch(int* s, byte* types, int j)
+    private static int Sym<T>(T value) where T : unmanaged, IBinaryInteger<T> => int.CreateTruncating(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch<T>(T* s, byte* types, int j)
+        where T : unmanaged, IBinaryInteger<T>
     {
         // A hint only: an address from an unfilled (-1) entry is harmless.
         if (Sse.IsSupported && j >= 0)
@@ -143,9 +151,10 @@ internal static unsafe class Sais
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchBucket(int* s, int* bucket, int j)
+    private static void PrefetchBucket<T>(T* s, int* bucket, int j)
+        where T : unmanaged, IBinaryInteger<T>
     {
-        if (Sse.IsSupported && j >= 0) Sse.Prefetch0(bucket + s[j]);
+        if (Sse.IsSupported && j >= 0) Sse.Prefetch0(bucket + Sym(s[j]));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -154,18 +163,20 @@ internal static unsafe class Sais
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsLms(byte* types, int i) => i > 0 && IsS(types, i) && !IsS(types, i - 1);
 
-    private static bool EqualLmsSubstrings(int* s, byte* types, int n, int a, int b)
+    private static bool EqualLmsSubstrings<T>(T* s, byte* types, int n, int a, int b)
+        where T : unmanaged, IBinaryInteger<T>
     {
         for (var d = 0; ; d++)
         {
             // Reaching the virtual sentinel in one substring only: the sentinel is unique, so they differ.
             if (a + d == n || b + d == n) return false;
-            if (s[a + d] != s[b + d] || IsS(types, a + d) != IsS(types, b + d)) return false;
+            if (Sym(s[a + d]) != Sym(s[b + d]) || IsS(types, a + d) != IsS(types, b + d)) return false;
             if (d > 0 && (IsLms(types, a + d) || IsLms(types, b + d))) return true;
         }
     }
 
-    private static void Counts(int* s, int n, int k, int* counts, int* bucket)
+    private static void Counts<T>(T* s, int n, int k, int* counts, int* bucket)
+        where T : unmanaged, IBinaryInteger<T>
     {
         if (counts != null)
         {
@@ -173,10 +184,11 @@ internal static unsafe class Sais
             return;
         }
         new Span<int>(bucket, k).Clear();
-        for (var i = 0; i < n; i++) bucket[s[i]]++;
+        for (var i = 0; i < n; i++) bucket[Sym(s[i])]++;
     }
 
-    private static void BucketStarts(int* s, int n, int k, int* counts, int* bucket)
+    private static void BucketStarts<T>(T* s, int n, int k, int* counts, int* bucket)
+        where T : unmanaged, IBinaryInteger<T>
     {
         Counts(s, n, k, counts, bucket);
         var source = counts != null ? counts : bucket;
@@ -189,7 +201,8 @@ internal static unsafe class Sais
         }
     }
 
-    private static void BucketEnds(int* s, int n, int k, int* counts, int* bucket)
+    private static void BucketEnds<T>(T* s, int n, int k, int* counts, int* bucket)
+        where T : unmanaged, IBinaryInteger<T>
     {
         Counts(s, n, k, counts, bucket);
         var source = counts != null ? counts : bucket;
@@ -201,11 +214,12 @@ internal static unsafe class Sais
         }
     }
 
-    private static void InduceL(int* s, int* sa, byte* types, int n, int k, int* counts, int* bucket)
+    private static void InduceL<T>(T* s, int* sa, byte* types, int n, int k, int* counts, int* bucket)
+        where T : unmanaged, IBinaryInteger<T>
     {
         BucketStarts(s, n, k, counts, bucket);
         // The virtual sentinel comes first; its predecessor n-1 is L-type.
-        sa[bucket[s[n - 1]]++] = n - 1;
+        sa[bucket[Sym(s[n - 1])]++] = n - 1;
         for (var i = 0; i < n; i++)
         {
             // The loop is bound by random reads of s[j] and its type bit: fetch those of a later entry early.
@@ -216,11 +230,12 @@ internal static unsafe class Sais
                 PrefetchBucket(s, bucket, sa[i + PrefetchDistance / 2] - 1);
             }
             var j = sa[i] - 1;
-            if (j >= 0 && !IsS(types, j)) sa[bucket[s[j]]++] = j;
+            if (j >= 0 && !IsS(types, j)) sa[bucket[Sym(s[j])]++] = j;
         }
     }
 
-    private static void InduceS(int* s, int* sa, byte* types, int n, int k, int* counts, int* bucket)
+    private static void InduceS<T>(T* s, int* sa, byte* types, int n, int k, int* counts, int* bucket)
+        where T : unmanaged, IBinaryInteger<T>
     {
         BucketEnds(s, n, k, counts, bucket);
         for (var i = n - 1; i >= 0; i--)
@@ -231,7 +246,7 @@ internal static unsafe class Sais
                 PrefetchBucket(s, bucket, sa[i - PrefetchDistance / 2] - 1);
             }
             var j = sa[i] - 1;
-            if (j >= 0 && IsS(types, j)) sa[--bucket[s[j]]] = j;
+            if (j >= 0 && IsS(types, j)) sa[--bucket[Sym(s[j])]] = j;
         }
     }
 }

@@ -20,7 +20,20 @@ public static class SuffixArrayBuilder
     /// <param name="suffixArray">Output, exactly <c>text.Length</c> elements.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="alphabetSize"/> is not positive.</exception>
     /// <exception cref="ArgumentException">The output length differs from the text length, or a token is outside the alphabet.</exception>
-    public static unsafe void Build(ReadOnlySpan<int> text, int alphabetSize, Span<int> suffixArray)
+    public static void Build(ReadOnlySpan<int> text, int alphabetSize, Span<int> suffixArray)
+        => BuildCore(text, alphabetSize, suffixArray);
+
+    /// <summary>
+    /// As <see cref="Build(ReadOnlySpan{int}, int, Span{int})"/> for 16-bit tokens (vocabularies up to 65,536):
+    /// the text takes half the memory (about 6 bytes per token in all) and random reads touch half the bytes.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="alphabetSize"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">The output length differs from the text length, or a token is outside the alphabet.</exception>
+    public static void Build(ReadOnlySpan<ushort> text, int alphabetSize, Span<int> suffixArray)
+        => BuildCore(text, alphabetSize, suffixArray);
+
+    private static unsafe void BuildCore<T>(ReadOnlySpan<T> text, int alphabetSize, Span<int> suffixArray)
+        where T : unmanaged, System.Numerics.IBinaryInteger<T>
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(alphabetSize);
         if (suffixArray.Length != text.Length)
@@ -34,7 +47,7 @@ public static class SuffixArrayBuilder
             suffixArray[0] = 0;
             return;
         }
-        fixed (int* s = text)
+        fixed (T* s = text)
         fixed (int* sa = suffixArray)
         {
             Sais.Run(s, sa, text.Length, alphabetSize, keepCounts: true);
@@ -52,12 +65,13 @@ public static class SuffixArrayBuilder
     }
 
     /// <summary>Index of the first token outside <c>[0, alphabetSize)</c>, or -1.</summary>
-    internal static int IndexOfOutside(ReadOnlySpan<int> text, int alphabetSize)
+    internal static int IndexOfOutside<T>(ReadOnlySpan<T> text, int alphabetSize)
+        where T : unmanaged, System.Numerics.IBinaryInteger<T>
     {
         // One unsigned compare catches negatives and too-large ids alike.
         var limit = (uint)alphabetSize;
         for (var i = 0; i < text.Length; i++)
-            if ((uint)text[i] >= limit) return i;
+            if (uint.CreateTruncating(text[i]) >= limit) return i;
         return -1;
     }
 }
