@@ -1,4 +1,5 @@
 using Rest.Onnx.Datastore.Drafting;
+using Rest.Onnx.Tests.Datastore;
 
 namespace Rest.Onnx.Tests.Runtime;
 
@@ -15,18 +16,6 @@ public class MergedDraftSourceTests
         }
     }
 
-    private static List<string> Paths(DraftTree tree)
-    {
-        var paths = new List<string>();
-        for (var i = 0; i < tree.Count; i++)
-        {
-            var path = new List<int>();
-            for (var n = i; n >= 0; n = tree.Parents[n]) path.Insert(0, tree.Tokens[n]);
-            paths.Add(string.Join(",", path));
-        }
-        return paths;
-    }
-
     [Test]
     public void SharedPathsAreKeptOnceAndTheFirstSourceComesFirstAtEachDepth()
     {
@@ -35,7 +24,7 @@ public class MergedDraftSourceTests
         var second = new FixedTree((5, -1), (8, -1), (9, 0), (6, 1));
         var tree = new DraftTree(16);
         new MergedDraftSource(first, second).Draft([1, 2], tree);
-        Assert.That(Paths(tree), Is.EqualTo(new[] { "5", "8", "5,6", "5,9", "8,6", "5,6,7" }));
+        Assert.That(NaiveDrafter.Paths(tree), Is.EqualTo(new[] { "5", "8", "5,6", "5,9", "8,6", "5,6,7" }));
         for (var i = 0; i < tree.Count; i++)
             Assert.That(tree.Parents[i], Is.LessThan(i), "parents precede children");
     }
@@ -48,7 +37,7 @@ public class MergedDraftSourceTests
         var tree = new DraftTree(3);
         new MergedDraftSource(first, second).Draft([1], tree);
         // depth 1: 5, 8; depth 2: 5,6 fills it; 8,9 and everything under a dropped node stay out
-        Assert.That(Paths(tree), Is.EqualTo(new[] { "5", "8", "5,6" }));
+        Assert.That(NaiveDrafter.Paths(tree), Is.EqualTo(new[] { "5", "8", "5,6" }));
     }
 
     [Test]
