@@ -60,8 +60,9 @@ internal static class InfoCommand
 
     private static void WriteJson(DatastoreReader r, double openMs, double? verifyMs)
     {
-        using var stdout = Console.OpenStandardOutput();
-        using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+        // Through Console.Out (not the raw stream) so JSON and text share one writer and callers can redirect it.
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
             w.WriteStartObject();
             w.WriteString("path", r.Path);
@@ -94,6 +95,7 @@ internal static class InfoCommand
             }
             w.WriteEndObject();
         }
+        Console.Out.Write(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
         Console.WriteLine();
     }
 }

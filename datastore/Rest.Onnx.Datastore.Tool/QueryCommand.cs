@@ -140,8 +140,9 @@ internal static class QueryCommand
     private static void WriteJson(int[] context, int matched, DatastoreSearcher searcher, List<int[]> continuations,
         DraftTree tree, long[] counts, DraftOptions options, double draftMs, TextTokenizer? tokenizer)
     {
-        using var stdout = Console.OpenStandardOutput();
-        using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+        // Through Console.Out (not the raw stream) so JSON and text share one writer and callers can redirect it.
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
             w.WriteStartObject();
             WriteIds(w, "prompt", context);
@@ -185,6 +186,7 @@ internal static class QueryCommand
             w.WriteEndArray();
             w.WriteEndObject();
         }
+        Console.Out.Write(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
         Console.WriteLine();
     }
 
