@@ -4,13 +4,14 @@ using System.Runtime.InteropServices;
 using Rest.Onnx.Bench.Reporting;
 using Rest.Onnx.Datastore.Search;
 using Rest.Onnx.Export;
+using Rest.Onnx.Tokenization;
 
 namespace Rest.Onnx.Bench.EndToEnd;
 
 /// <summary>
-/// The main job: the same prompts decoded by plain greedy (None), REST at several draft budgets, prompt
-/// lookup, and onnxruntime-genai, interleaved on one engine after a warm-up; every drafting output is
-/// checked token for token against None.
+/// The main job: the same prompts decoded by plain greedy (None), REST, prompt lookup and hybrid drafting at
+/// several draft budgets, and onnxruntime-genai, interleaved on one engine after a warm-up; every drafting
+/// output is checked token for token against None.
 /// </summary>
 internal static class MainJob
 {
@@ -37,17 +38,23 @@ internal static class MainJob
         };
 
         // Tokenize once with the model's tokenizer so every engine sees identical ids.
-        using var probe = RestModel.Load(exported, new ModelOptions { ExecutionProvider = ExecutionProvider.Cpu });
-        var tokenizer = probe.Tokenizer ?? throw new InvalidOperationException($"The model in '{exported}' has no tokenizer.model; the main job needs one to encode prompts.");
-        var bos = probe.AddsBosToText ? probe.Config.BosTokenId : null;
-        var promptIds = prompts.Select(p => (bos is { } b ? new[] { b } : []).Concat(tokenizer.Encode(p.Prompt)).ToArray()).ToList();
-        var maxBudget = options.Budgets.Max();
-        // Room for the longest prompt, its new tokens and a full draft tree, within the model's positions
-        // (the engine trims draft trees that would run past the end).
-        var maxLength = Math.Min(probe.Config.MaxPositions, promptIds.Max(p => p.Length) + options.MaxNewTokens + maxBudget + 1);
-        if (promptIds.Max(p => p.Length) + options.MaxNewTokens > probe.Config.MaxPositions)
-            throw new ArgumentException($"A prompt of {promptIds.Max(p => p.Length)} tokens plus {options.MaxNewTokens} new tokens exceeds the model's {probe.Config.MaxPositions} positions; lower --max-new-tokens.");
-        probe.Dispose();
+        TextTokenizer tokenizer;
+        List<int[]> promptIds;
+        int? bos;
+        int maxLength;
+        using (var probe = RestModel.Load(exported, new ModelOptions { ExecutionProvider = ExecutionProvider.Cpu }))
+        {
+            tokenizer = probe.Tokenizer ?? throw new InvalidOperationException($"The model in '{exported}' has no tokenizer.model; the main job needs one to encode prompts.");
+            bos = probe.AddsBosToText ? probe.Config.BosTokenId : null;
+            promptIds = prompts.Select(p => (bos is { } b ? new[] { b } : []).Concat(tokenizer.Encode(p.Prompt)).ToArray()).ToList();
+            var longest = promptIds.Max(p => p.Length);
+            var positions = probe.Config.MaxPositions;
+            if (longest + options.MaxNewTokens > positions)
+                throw new ArgumentException($"A prompt of {longest} tokens plus {options.MaxNewTokens} new tokens exceeds the model's {positions} positions; lower --max-new-tokens.");
+            // Room for the longest prompt, its new tokens and a full draft tree, within the model's positions
+            // (the engine trims draft trees that would run past the end).
+            maxLength = Math.Min(positions, longest + options.MaxNewTokens + options.Budgets.Max() + 1);
+        }
 
         var datastorePath = options.Datastore ?? DemoAssets.EnsureDemoDatastore(cache, tokenizer, options.ExtraCorpus, log);
         using var model = RestModel.Load(exported, new ModelOptions
