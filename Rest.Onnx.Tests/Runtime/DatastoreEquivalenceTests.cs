@@ -1,11 +1,9 @@
 namespace Rest.Onnx.Tests.Runtime;
 
 /// <summary>REST greedy output equals the baseline token for token, whatever the datastore holds.</summary>
-public class DatastoreEquivalenceTests
+public class DatastoreEquivalenceTests : TinyModelFixture
 {
     private static readonly GenerationOptions Greedy = new() { MaxNewTokens = 32, StopTokenIds = [] };
-    private RestModel _model = null!;
-    private Generator _generator = null!;
     private readonly List<string> _files = [];
     private int[][] _prompts = null!;
     private int[][] _baselines = null!;
@@ -13,18 +11,14 @@ public class DatastoreEquivalenceTests
     [OneTimeSetUp]
     public void Open()
     {
-        _model = RestModel.Load(TinyModels.Folder(TinyModels.Default), new ModelOptions { MaxSequenceLength = 256, IntraOpThreads = 1 });
-        _generator = _model.CreateGenerator();
         var random = new Random(77);
         _prompts = [.. Enumerable.Range(0, 6).Select(_ => GeneratorEquivalenceTests.RandomPrompt(random, random.Next(2, 24)))];
-        _baselines = [.. _prompts.Select(p => _generator.Generate(p, Greedy).Tokens.ToArray())];
+        _baselines = [.. _prompts.Select(p => Generator.Generate(p, Greedy).Tokens.ToArray())];
     }
 
     [OneTimeTearDown]
     public void Close()
     {
-        _generator.Dispose();
-        _model.Dispose();
         foreach (var file in _files) File.Delete(file);
     }
 
@@ -67,12 +61,12 @@ public class DatastoreEquivalenceTests
     {
         var unrelated = Track(TestDatastores.Build(TestDatastores.RandomDocuments(seed: 8, count: 20, length: 100)));
         var exact = Track(TestDatastores.Build(_prompts.Select((p, i) => (int[])[.. p, .. _baselines[i]])));
-        using var a = _model.OpenDatastore(unrelated);
-        using var b = _model.OpenDatastore(exact);
+        using var a = Model.OpenDatastore(unrelated);
+        using var b = Model.OpenDatastore(exact);
         var options = Greedy with { Drafting = DraftingStrategy.Rest, Datastores = [a, b] };
         for (var i = 0; i < _prompts.Length; i++)
         {
-            var result = _generator.Generate(_prompts[i], options);
+            var result = Generator.Generate(_prompts[i], options);
             Assert.That(result.Tokens, Is.EqualTo(_baselines[i]));
             Assert.That(result.Statistics.MeanAcceptedTokensPerStep, Is.GreaterThan(2.0));
         }
@@ -80,15 +74,15 @@ public class DatastoreEquivalenceTests
 
     private List<GenerationStatistics> Run(IEnumerable<int[]> documents)
     {
-        using var store = _model.OpenDatastore(Track(TestDatastores.Build(documents)));
+        using var store = Model.OpenDatastore(Track(TestDatastores.Build(documents)));
         var options = Greedy with { Drafting = DraftingStrategy.Rest, Datastores = [store] };
         var all = new List<GenerationStatistics>();
         for (var i = 0; i < _prompts.Length; i++)
         {
-            var result = _generator.Generate(_prompts[i], options);
+            var result = Generator.Generate(_prompts[i], options);
             Assert.That(result.Tokens, Is.EqualTo(_baselines[i]), $"prompt {i}");
             all.Add(result.Statistics);
-            var hybrid = _generator.Generate(_prompts[i], options with { Drafting = DraftingStrategy.Hybrid });
+            var hybrid = Generator.Generate(_prompts[i], options with { Drafting = DraftingStrategy.Hybrid });
             Assert.That(hybrid.Tokens, Is.EqualTo(_baselines[i]), $"prompt {i}, hybrid");
         }
         return all;

@@ -1,23 +1,7 @@
 namespace Rest.Onnx.Tests.Runtime;
 
-public class GeneratorEquivalenceTests
+public class GeneratorEquivalenceTests : TinyModelFixture
 {
-    private RestModel _model = null!;
-    private Generator _generator = null!;
-
-    [OneTimeSetUp]
-    public void Open()
-    {
-        _model = RestModel.Load(TinyModels.Folder(TinyModels.Default), new ModelOptions { MaxSequenceLength = 256, IntraOpThreads = 1 });
-        _generator = _model.CreateGenerator();
-    }
-
-    [OneTimeTearDown]
-    public void Close()
-    {
-        _generator.Dispose();
-        _model.Dispose();
-    }
 
     private static readonly GenerationOptions Greedy = new() { MaxNewTokens = 24, StopTokenIds = [] };
 
@@ -26,7 +10,7 @@ public class GeneratorEquivalenceTests
     {
         int[] prompt = [1, 17, 300, 42, 5, 99, 230];
         var expected = NaiveDecoder.Greedy(TinyModels.Folder(TinyModels.Default), prompt, 12);
-        var actual = _generator.Generate(prompt, Greedy with { MaxNewTokens = 12 });
+        var actual = Generator.Generate(prompt, Greedy with { MaxNewTokens = 12 });
         Assert.That(actual.Tokens, Is.EqualTo(expected));
         Assert.That(actual.Statistics.VerificationSteps, Is.EqualTo(12));
         Assert.That(actual.Statistics.MeanAcceptedTokensPerStep, Is.EqualTo(1.0));
@@ -40,8 +24,8 @@ public class GeneratorEquivalenceTests
         for (var p = 0; p < 8; p++)
         {
             var prompt = RandomPrompt(random, random.Next(1, 40));
-            var baseline = _generator.Generate(prompt, Greedy);
-            var lookup = _generator.Generate(prompt, Greedy with { Drafting = DraftingStrategy.PromptLookup });
+            var baseline = Generator.Generate(prompt, Greedy);
+            var lookup = Generator.Generate(prompt, Greedy with { Drafting = DraftingStrategy.PromptLookup });
             Assert.That(lookup.Tokens, Is.EqualTo(baseline.Tokens), $"prompt {p}: [{string.Join(" ", prompt)}]");
             accepted += lookup.Statistics.MeanAcceptedTokensPerStep;
         }
@@ -57,25 +41,9 @@ public class GeneratorEquivalenceTests
     }
 }
 
-public class ScriptedDraftEquivalenceTests
+public class ScriptedDraftEquivalenceTests : TinyModelFixture
 {
-    private RestModel _model = null!;
-    private Generator _generator = null!;
     private static readonly GenerationOptions Greedy = new() { MaxNewTokens = 40, StopTokenIds = [] };
-
-    [OneTimeSetUp]
-    public void Open()
-    {
-        _model = RestModel.Load(TinyModels.Folder(TinyModels.Default), new ModelOptions { MaxSequenceLength = 256, IntraOpThreads = 1 });
-        _generator = _model.CreateGenerator();
-    }
-
-    [OneTimeTearDown]
-    public void Close()
-    {
-        _generator.Dispose();
-        _model.Dispose();
-    }
 
     // (a) drafts hold the baseline's own continuation, (b) unrelated tokens, (c) a partial match;
     // wrong siblings come first in each level, so accepted rows are scattered through the batch.
@@ -89,10 +57,10 @@ public class ScriptedDraftEquivalenceTests
         for (var p = 0; p < 5; p++)
         {
             var prompt = GeneratorEquivalenceTests.RandomPrompt(random, random.Next(1, 30));
-            var baseline = _generator.Generate(prompt, Greedy);
+            var baseline = Generator.Generate(prompt, Greedy);
             int[] full = [.. prompt, .. baseline.Tokens];
             var source = new ScriptedDraftSource(full, correctDepth, wrongSiblings, seed: p);
-            var drafted = _generator.Generate(prompt, Greedy with { DraftSource = source });
+            var drafted = Generator.Generate(prompt, Greedy with { DraftSource = source });
 
             Assert.That(drafted.Tokens, Is.EqualTo(baseline.Tokens), $"prompt {p}");
             var stats = drafted.Statistics;
