@@ -19,17 +19,10 @@ public sealed class DemoPipelineTests
     private string _datastorePath = "";
     private List<string> _prompts = [];
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Rest.Onnx.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("Repository root (Rest.Onnx.sln) not found above the test binaries.");
-    }
-
     [OneTimeSetUp]
     public void ExportAndBuild()
     {
-        var repo = RepositoryRoot();
+        var repo = Tokenization.TokenizerTestFiles.RepositoryRoot;
         var checkpoint = Path.Combine(repo, "export", "demo-model", "checkpoint");
         Assert.That(File.Exists(Path.Combine(checkpoint, "model.safetensors")), Is.True, $"The committed demo checkpoint is missing in {checkpoint}.");
         Assume.That(Directory.Exists(DemoCorpus.DefaultRoot), $"The demo corpus {DemoCorpus.DefaultRoot} (Debian's libpython3.11-stdlib) is not installed.");

@@ -21,15 +21,7 @@ public sealed class TinyModels
     };
 
     /// <summary>The demo model's committed tokenizer (export/demo-model/checkpoint/tokenizer.model).</summary>
-    public static string DemoTokenizerPath()
-    {
-        for (var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "export", "demo-model", "checkpoint", "tokenizer.model");
-            if (File.Exists(candidate)) return candidate;
-        }
-        throw new FileNotFoundException("export/demo-model/checkpoint/tokenizer.model not found above the test directory.");
-    }
+    public static string DemoTokenizerPath() => Tokenization.TokenizerTestFiles.DemoTokenizer;
 
     /// <summary>Exported model folder for <paramref name="options"/> (created on first use).</summary>
     public static string Folder(TinyLlamaOptions options, ExportOptions export = default)
