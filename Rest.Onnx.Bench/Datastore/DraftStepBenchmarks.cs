@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using Rest.Onnx.Datastore.Building;
-using Rest.Onnx.Datastore.Drafting;
 using Rest.Onnx.Datastore.Reading;
 using Rest.Onnx.Datastore.Search;
 

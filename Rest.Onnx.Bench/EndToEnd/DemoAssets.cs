@@ -3,6 +3,7 @@ using Rest.Onnx.Datastore.Building;
 using Rest.Onnx.DemoModel.Corpus;
 using Rest.Onnx.Export;
 using Rest.Onnx.Tokenization;
+using Rest.Onnx.Manifest;
 
 namespace Rest.Onnx.Bench.EndToEnd;
 

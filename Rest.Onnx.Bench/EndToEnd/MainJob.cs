@@ -5,6 +5,7 @@ using Rest.Onnx.Bench.Reporting;
 using Rest.Onnx.Datastore.Search;
 using Rest.Onnx.Export;
 using Rest.Onnx.Tokenization;
+using Rest.Onnx.Manifest;
 
 namespace Rest.Onnx.Bench.EndToEnd;
 
@@ -45,10 +46,10 @@ internal static class MainJob
         using (var probe = RestModel.Load(exported, new ModelOptions { ExecutionProvider = ExecutionProvider.Cpu }))
         {
             tokenizer = probe.Tokenizer ?? throw new InvalidOperationException($"The model in '{exported}' has no tokenizer.model; the main job needs one to encode prompts.");
-            bos = probe.AddsBosToText ? probe.Config.BosTokenId : null;
+            bos = probe.AddsBosToText ? probe.Manifest.BosTokenId : null;
             promptIds = prompts.Select(p => (bos is { } b ? new[] { b } : []).Concat(tokenizer.Encode(p.Prompt)).ToArray()).ToList();
             var longest = promptIds.Max(p => p.Length);
-            var positions = probe.Config.MaxPositions;
+            var positions = probe.Manifest.MaxPositions;
             if (longest + options.MaxNewTokens > positions)
                 throw new ArgumentException($"A prompt of {longest} tokens plus {options.MaxNewTokens} new tokens exceeds the model's {positions} positions; lower --max-new-tokens.");
             // Room for the longest prompt, its new tokens and a full draft tree, within the model's positions
@@ -67,7 +68,7 @@ internal static class MainJob
         using var datastore = model.OpenDatastore(datastorePath);
         using var generator = model.CreateGenerator();
         using var genAi = genAiFolder is null ? null : new GenAiBaseline(genAiFolder);
-        var stopIds = model.Config.EosTokenIds.ToHashSet();
+        var stopIds = model.Manifest.EosTokenIds.ToHashSet();
 
         var configs = BuildConfigs(options, datastore);
         var setup = new Dictionary<string, string>
@@ -76,7 +77,7 @@ internal static class MainJob
             ["machine"] = $"{Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}",
             [".NET"] = RuntimeInformation.FrameworkDescription,
             ["execution provider"] = model.ExecutionProviderInUse.ToString(),
-            ["model"] = $"{modelPath} ({model.Config.NumLayers} layers, {model.Config.NumKvHeads} kv heads x {model.Config.HeadSize}, vocab {model.Config.VocabSize}, {model.Config.DType})",
+            ["model"] = $"{modelPath} ({model.Manifest.NumLayers} layers, {model.Manifest.NumKvHeads} kv heads x {model.Manifest.HeadSize}, vocab {model.Manifest.VocabSize}, {model.Manifest.Dtype})",
             ["datastore"] = $"{datastorePath} ({datastore.TokenCount:N0} tokens)",
             ["prompts"] = $"{prompts.Count} from {options.Prompts ?? RepositoryPaths.DemoPrompts}, {options.MaxNewTokens} new tokens each, greedy, {(bos is null ? "no BOS" : "BOS first")}",
             ["draft"] = $"mode {options.DraftMode}, min share {options.MinShare}, budgets {string.Join(",", options.Budgets)}, suffix 16..2, k 5000, continuation 10",
@@ -153,16 +154,16 @@ internal static class MainJob
         {
             var draft = new DraftOptions { Budget = budget, Mode = options.DraftMode, MinShare = options.MinShare };
             if (options.Strategies.Contains("rest"))
-                configs.Add(new($"rest@{budget}", "rest", budget, baseOptions with { Drafting = DraftingStrategy.Rest, Draft = draft, Datastores = [datastore] }));
+                configs.Add(new($"rest@{budget}", "rest", budget, baseOptions with { Drafting = DraftingStrategy.Rest(datastore), Draft = draft }));
             if (options.Strategies.Contains("promptlookup"))
                 configs.Add(new($"promptlookup@{budget}", "promptlookup", budget, baseOptions with { Drafting = DraftingStrategy.PromptLookup, Draft = draft }));
             if (options.Strategies.Contains("hybrid"))
-                configs.Add(new($"hybrid@{budget}", "hybrid", budget, baseOptions with { Drafting = DraftingStrategy.Hybrid, Draft = draft, Datastores = [datastore] }));
+                configs.Add(new($"hybrid@{budget}", "hybrid", budget, baseOptions with { Drafting = DraftingStrategy.Hybrid(datastore), Draft = draft }));
         }
         // The runtime's adaptive budget (halve after rejections, double after deep accepts) up to the largest budget.
         var adaptive = new DraftOptions { Budget = options.Budgets.Max(), Mode = options.DraftMode, MinShare = options.MinShare };
         if (options.Strategies.Contains("rest"))
-            configs.Add(new("rest@adaptive", "rest-adaptive", adaptive.Budget, baseOptions with { Drafting = DraftingStrategy.Rest, Draft = adaptive, Datastores = [datastore], AdaptiveBudget = true }));
+            configs.Add(new("rest@adaptive", "rest-adaptive", adaptive.Budget, baseOptions with { Drafting = DraftingStrategy.Rest(datastore), Draft = adaptive, AdaptiveBudget = true }));
         if (options.Strategies.Contains("promptlookup"))
             configs.Add(new("promptlookup@adaptive", "promptlookup-adaptive", adaptive.Budget, baseOptions with { Drafting = DraftingStrategy.PromptLookup, Draft = adaptive, AdaptiveBudget = true }));
         return configs;

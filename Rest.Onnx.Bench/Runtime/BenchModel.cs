@@ -23,7 +23,7 @@ internal static class BenchModel
     }
 
     /// <summary>A binary-heap shaped tree of <paramref name="nodes"/> nodes (node i's parent is (i - 1) / 2).</summary>
-    public static void FillTree(global::Rest.Onnx.Datastore.Drafting.DraftTree tree, int nodes, Random random, int vocabulary)
+    public static void FillTree(DraftTree tree, int nodes, Random random, int vocabulary)
     {
         tree.Clear();
         for (var i = 0; i < nodes; i++) tree.Add(random.Next(3, vocabulary), i == 0 ? -1 : (i - 1) / 2);

@@ -53,11 +53,11 @@ public class GenerationSpeedBenchmarks
         options = options with { MaxNewTokens = NewTokens, StopTokenIds = [], Draft = new() { Budget = Budget } };
         return Drafts switch
         {
-            "RestOwnText" => options with { Drafting = DraftingStrategy.Rest, Datastores = [_own] },
-            "RestUnrelated" => options with { Drafting = DraftingStrategy.Rest, Datastores = [_unrelated] },
+            "RestOwnText" => options with { Drafting = DraftingStrategy.Rest(_own) },
+            "RestUnrelated" => options with { Drafting = DraftingStrategy.Rest(_unrelated) },
             "PromptLookup" => options with { Drafting = DraftingStrategy.PromptLookup },
-            "RestOwnTextAdaptive" => options with { Drafting = DraftingStrategy.Rest, Datastores = [_own], AdaptiveBudget = true },
-            "RestUnrelatedAdaptive" => options with { Drafting = DraftingStrategy.Rest, Datastores = [_unrelated], AdaptiveBudget = true },
+            "RestOwnTextAdaptive" => options with { Drafting = DraftingStrategy.Rest(_own), AdaptiveBudget = true },
+            "RestUnrelatedAdaptive" => options with { Drafting = DraftingStrategy.Rest(_unrelated), AdaptiveBudget = true },
             _ => options,
         };
     }

@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Rest.Onnx.Acceptance;
 using Rest.Onnx.Datastore.Building;
-using Rest.Onnx.Datastore.Drafting;
 using Rest.Onnx.Datastore.Reading;
 using Rest.Onnx.Datastore.Search;
 using Rest.Onnx.Execution;

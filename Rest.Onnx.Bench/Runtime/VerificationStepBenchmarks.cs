@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.ML.OnnxRuntime;
-using Rest.Onnx.Datastore.Drafting;
 using Rest.Onnx.Execution;
 
 namespace Rest.Onnx.Bench.Runtime;
@@ -37,7 +36,7 @@ public class VerificationStepBenchmarks
     {
         var folder = BenchModel.Export(BenchModel.Small, out _root);
         _model = RestModel.Load(folder, new ModelOptions { MaxSequenceLength = 2048 });
-        var config = _model.Config;
+        var config = _model.Manifest;
         _cache = new KvCache(_model.Backend, config.NumLayers, config.NumKvHeads, config.HeadSize, config.KvElementSize, 2048);
         _pass = new ForwardPass(_model.Session, config, _model.Backend, _cache, 128);
         _runOptions = new RunOptions();
@@ -67,7 +66,7 @@ public class VerificationStepBenchmarks
             mask.Fill(VerificationBatch.MaskedValue);
             for (var r = 0; r < rows; r++)
             {
-                ids[r] = random.Next(3, _model.Config.VocabSize);
+                ids[r] = random.Next(3, _model.Manifest.VocabSize);
                 positions[r] = past + r;
                 mask.Slice(r * (past + rows), past + r + 1).Clear();
             }

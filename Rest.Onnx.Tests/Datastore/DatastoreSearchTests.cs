@@ -1,5 +1,4 @@
 using Rest.Onnx.Datastore.Building;
-using Rest.Onnx.Datastore.Drafting;
 using Rest.Onnx.Datastore.Reading;
 using Rest.Onnx.Datastore.Search;
 
@@ -265,6 +264,6 @@ public class DatastoreSearchTests
         using var _r = reader;
         Assert.Throws<ArgumentOutOfRangeException>(() => new DatastoreSearcher(reader, DraftOptions.Default with { MinSuffixLength = 0 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new DatastoreSearcher(reader, DraftOptions.Default with { MaxSuffixLength = 1 }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new DatastoreSearcher(reader, default));
+        Assert.Throws<ArgumentNullException>(() => new DatastoreSearcher(reader, null!));
     }
 }

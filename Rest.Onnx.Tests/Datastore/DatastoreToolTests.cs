@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Rest.Onnx.Datastore.Drafting;
 using Rest.Onnx.Datastore.Reading;
 using Rest.Onnx.Datastore.Search;
 using Rest.Onnx.Datastore.Tool;

@@ -1,4 +1,3 @@
-using Rest.Onnx.Datastore.Drafting;
 
 namespace Rest.Onnx.Tests.Datastore;
 

@@ -52,17 +52,21 @@ public sealed class DemoPipelineTests
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
     }
 
-    [TestCase(DraftingStrategy.Rest, 8)]
-    [TestCase(DraftingStrategy.Rest, 64)]
-    [TestCase(DraftingStrategy.PromptLookup, 16)]
-    [TestCase(DraftingStrategy.Hybrid, 16)]
-    public void DraftingReproducesGreedy(DraftingStrategy strategy, int budget)
+    [TestCase("rest", 8)]
+    [TestCase("rest", 64)]
+    [TestCase("promptlookup", 16)]
+    [TestCase("hybrid", 16)]
+    public void DraftingReproducesGreedy(string strategy, int budget)
     {
         using var model = RestModel.Load(_modelFolder);
         using var store = model.OpenDatastore(_datastorePath);
         using var generator = model.CreateGenerator();
         var greedy = new GenerationOptions { MaxNewTokens = NewTokens };
-        var drafting = greedy with { Drafting = strategy, Draft = new DraftOptions { Budget = budget }, Datastores = [store] };
+        var drafting = greedy with
+        {
+            Drafting = strategy switch { "rest" => DraftingStrategy.Rest(store), "hybrid" => DraftingStrategy.Hybrid(store), _ => DraftingStrategy.PromptLookup },
+            Draft = new DraftOptions { Budget = budget },
+        };
         foreach (var prompt in _prompts)
         {
             var expected = generator.Generate(prompt, greedy);

@@ -3,6 +3,7 @@ using Rest.Onnx.Export.Llama;
 using Rest.Onnx.Export.Safetensors;
 using Rest.Onnx.Export.Tiny;
 using Rest.Onnx.Tests.Export.Reference;
+using Rest.Onnx.Manifest;
 
 namespace Rest.Onnx.Tests.Export;
 

@@ -4,6 +4,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using Rest.Onnx.Export;
 using Rest.Onnx.Export.Tiny;
 using Rest.Onnx.Tests.Export.Reference;
+using Rest.Onnx.Manifest;
 
 namespace Rest.Onnx.Tests.Export;
 
@@ -39,9 +40,11 @@ public class ExportVariantTests
     [Test]
     public void ManifestDescribesTheGraphAndFingerprintsTheCopiedTokenizer()
     {
-        var m = RestModelManifest.Load(_dir.File("fp32"));
+        var m = ModelManifest.Load(_dir.File("fp32"));
         Assert.That((m.NumLayers, m.NumHeads, m.NumKvHeads, m.HeadSize, m.VocabSize), Is.EqualTo((2, 4, 2, 16, 200)));
-        Assert.That((m.Dtype, m.GraphVariant, m.Opset), Is.EqualTo(("float32", "opset23", 23)));
+        Assert.That((m.Dtype, m.GraphVariant, m.Opset), Is.EqualTo((ModelDType.Float32, GraphVariant.Opset23, 23)));
+        var json = File.ReadAllText(Path.Combine(_dir.File("fp32"), ModelManifest.FileName));
+        Assert.That(json, Does.Contain("\"dtype\": \"float32\"").And.Contain("\"graphVariant\": \"opset23\""));
         Assert.That(m.EosTokenIds, Is.EqualTo(new[] { 2 }));
         Assert.That(m.TokenizerFile, Is.EqualTo("tokenizer.model"));
         Assert.That(File.ReadAllBytes(_dir.File("fp32/tokenizer.model")), Is.EqualTo(new byte[] { 9, 8, 7, 6 }));
@@ -51,8 +54,9 @@ public class ExportVariantTests
     [Test]
     public void Float16ExportLoadsOnCpuAndAgreesWithFloat32()
     {
-        var result = LlamaExporter.Export(_dir.File("hf"), _dir.File("fp16"), new ExportOptions { DType = ExportDType.Float16 });
-        Assert.That(result.Manifest.Dtype, Is.EqualTo("float16"));
+        var result = LlamaExporter.Export(_dir.File("hf"), _dir.File("fp16"), new ExportOptions { DType = ModelDType.Float16 });
+        Assert.That(result.Manifest.Dtype, Is.EqualTo(ModelDType.Float16));
+        Assert.That(File.ReadAllText(result.ManifestPath), Does.Contain("\"dtype\": \"float16\""));
         Assert.That(new FileInfo(_dir.File("fp16/model.onnx.data")).Length, Is.LessThan(new FileInfo(_dir.File("fp32/model.onnx.data")).Length * 0.6));
         using var fp32 = new OnnxDecoder(_dir.File("fp32"));
         using var fp16 = new OnnxDecoder(_dir.File("fp16"));
@@ -78,7 +82,8 @@ public class ExportVariantTests
     public void GenAiVariantMatchesThe4DMaskGraphAndWritesItsConfig()
     {
         var result = LlamaExporter.Export(_dir.File("hf"), _dir.File("genai"), new ExportOptions { Variant = GraphVariant.GenAI, MaxPositions = 128 });
-        Assert.That(result.Manifest.GraphVariant, Is.EqualTo("genai"));
+        Assert.That(result.Manifest.GraphVariant, Is.EqualTo(GraphVariant.GenAI));
+        Assert.That(File.ReadAllText(result.ManifestPath), Does.Contain("\"graphVariant\": \"genai\""));
         using var four = new OnnxDecoder(_dir.File("fp32"));
         using var genai = new OnnxDecoder(_dir.File("genai"));
 

@@ -1,4 +1,5 @@
 using Rest.Onnx.Export.Llama;
+using Rest.Onnx.Manifest;
 
 namespace Rest.Onnx.Tests.Export;
 

@@ -63,7 +63,7 @@ public class DatastoreEquivalenceTests : TinyModelFixture
         var exact = Track(TestDatastores.Build(_prompts.Select((p, i) => (int[])[.. p, .. _baselines[i]])));
         using var a = Model.OpenDatastore(unrelated);
         using var b = Model.OpenDatastore(exact);
-        var options = Greedy with { Drafting = DraftingStrategy.Rest, Datastores = [a, b] };
+        var options = Greedy with { Drafting = DraftingStrategy.Rest(a, b) };
         for (var i = 0; i < _prompts.Length; i++)
         {
             var result = Generator.Generate(_prompts[i], options);
@@ -75,14 +75,14 @@ public class DatastoreEquivalenceTests : TinyModelFixture
     private List<GenerationStatistics> Run(IEnumerable<int[]> documents)
     {
         using var store = Model.OpenDatastore(Track(TestDatastores.Build(documents)));
-        var options = Greedy with { Drafting = DraftingStrategy.Rest, Datastores = [store] };
+        var options = Greedy with { Drafting = DraftingStrategy.Rest(store) };
         var all = new List<GenerationStatistics>();
         for (var i = 0; i < _prompts.Length; i++)
         {
             var result = Generator.Generate(_prompts[i], options);
             Assert.That(result.Tokens, Is.EqualTo(_baselines[i]), $"prompt {i}");
             all.Add(result.Statistics);
-            var hybrid = Generator.Generate(_prompts[i], options with { Drafting = DraftingStrategy.Hybrid });
+            var hybrid = Generator.Generate(_prompts[i], options with { Drafting = DraftingStrategy.Hybrid(store) });
             Assert.That(hybrid.Tokens, Is.EqualTo(_baselines[i]), $"prompt {i}, hybrid");
         }
         return all;
@@ -128,9 +128,9 @@ public class AdaptiveBudgetTests
         {
             using var unrelated = model.OpenDatastore(unrelatedPath);
             using var own = model.OpenDatastore(ownPath);
-            var fixedWrong = generator.Generate(prompt, greedy with { Drafting = DraftingStrategy.Rest, Datastores = [unrelated] });
-            var adaptiveWrong = generator.Generate(prompt, greedy with { Drafting = DraftingStrategy.Rest, Datastores = [unrelated], AdaptiveBudget = true });
-            var adaptiveRight = generator.Generate(prompt, greedy with { Drafting = DraftingStrategy.Rest, Datastores = [own], AdaptiveBudget = true });
+            var fixedWrong = generator.Generate(prompt, greedy with { Drafting = DraftingStrategy.Rest(unrelated) });
+            var adaptiveWrong = generator.Generate(prompt, greedy with { Drafting = DraftingStrategy.Rest(unrelated), AdaptiveBudget = true });
+            var adaptiveRight = generator.Generate(prompt, greedy with { Drafting = DraftingStrategy.Rest(own), AdaptiveBudget = true });
             Assert.That(adaptiveWrong.Tokens, Is.EqualTo(baseline));
             Assert.That(adaptiveRight.Tokens, Is.EqualTo(baseline));
             Assert.That(fixedWrong.Statistics.DraftTokensVerified, Is.GreaterThan(20 * 20), "the fixed budget verifies big wrong trees");

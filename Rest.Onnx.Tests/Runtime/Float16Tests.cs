@@ -1,4 +1,5 @@
 using Rest.Onnx.Export;
+using Rest.Onnx.Manifest;
 
 namespace Rest.Onnx.Tests.Runtime;
 
@@ -8,9 +9,9 @@ public class Float16Tests
     [Test]
     public void Float16ModelDraftsEqualItsBaseline()
     {
-        var folder = TinyModels.Folder(TinyModels.Default, new ExportOptions { DType = ExportDType.Float16 });
+        var folder = TinyModels.Folder(TinyModels.Default, new ExportOptions { DType = ModelDType.Float16 });
         using var model = RestModel.Load(folder, new ModelOptions { MaxSequenceLength = 128, IntraOpThreads = 1 });
-        Assert.That(model.Config.KvElementSize, Is.EqualTo(2));
+        Assert.That(model.Manifest.KvElementSize, Is.EqualTo(2));
         using var generator = model.CreateGenerator();
         var options = new GenerationOptions { MaxNewTokens = 24, StopTokenIds = [] };
         var random = new Random(31);
@@ -18,7 +19,7 @@ public class Float16Tests
         {
             var prompt = GeneratorEquivalenceTests.RandomPrompt(random, random.Next(2, 20));
             var baseline = generator.Generate(prompt, options);
-            var drafted = generator.Generate(prompt, options with { DraftSource = new ScriptedDraftSource([.. prompt, .. baseline.Tokens], 12, 1, p) });
+            var drafted = generator.Generate(prompt, options with { Drafting = DraftingStrategy.Custom(new ScriptedDraftSource([.. prompt, .. baseline.Tokens], 12, 1, p)) });
             Assert.That(drafted.Tokens, Is.EqualTo(baseline.Tokens), $"prompt {p}");
             Assert.That(drafted.Statistics.MeanAcceptedTokensPerStep, Is.GreaterThan(2));
         }

@@ -60,7 +60,7 @@ public class ScriptedDraftEquivalenceTests : TinyModelFixture
             var baseline = Generator.Generate(prompt, Greedy);
             int[] full = [.. prompt, .. baseline.Tokens];
             var source = new ScriptedDraftSource(full, correctDepth, wrongSiblings, seed: p);
-            var drafted = Generator.Generate(prompt, Greedy with { DraftSource = source });
+            var drafted = Generator.Generate(prompt, Greedy with { Drafting = DraftingStrategy.Custom(source) });
 
             Assert.That(drafted.Tokens, Is.EqualTo(baseline.Tokens), $"prompt {p}");
             var stats = drafted.Statistics;

@@ -1,4 +1,3 @@
-using Rest.Onnx.Datastore.Drafting;
 using Rest.Onnx.Datastore.Format;
 using Rest.Onnx.Execution;
 
@@ -124,7 +123,7 @@ public class GeneratorErrorTests
         var expected = _generator.Generate(prompt, Greedy with { MaxNewTokens = 12 }).Tokens;
         using var cts = new CancellationTokenSource();
         var source = new CancellingDraftSource(cts, afterCalls: 4);
-        Assert.Throws<OperationCanceledException>(() => _generator.Generate(prompt, Greedy with { MaxNewTokens = 12, DraftSource = source }, cts.Token));
+        Assert.Throws<OperationCanceledException>(() => _generator.Generate(prompt, Greedy with { MaxNewTokens = 12, Drafting = DraftingStrategy.Custom(source) }, cts.Token));
         Assert.That(source.Calls, Is.EqualTo(4), "cancelled inside the 4th step");
         Assert.That(_generator.Generate(prompt, Greedy with { MaxNewTokens = 12 }).Tokens, Is.EqualTo(expected));
     }
@@ -138,7 +137,7 @@ public class GeneratorErrorTests
 
     [Test]
     public void RestWithoutDatastoreIsRejected()
-        => Assert.Throws<ArgumentException>(() => _generator.Generate([1, 2], Greedy with { Drafting = DraftingStrategy.Rest }));
+        => Assert.Throws<ArgumentException>(() => _generator.Generate([1, 2], Greedy with { Drafting = DraftingStrategy.Rest() }));
 
     [Test]
     public void DisposedGeneratorAndModelThrow()
@@ -186,7 +185,7 @@ public class GeneratorErrorTests
         var folder = TinyModels.EditedCopy(_folder, json => System.Text.RegularExpressions.Regex.Replace(
             json, "\"tokenizerFingerprint\"\\s*:\\s*null", $"\"tokenizerFingerprint\": \"{modelPrint}\""));
         using var model = RestModel.Load(folder, new ModelOptions { MaxSequenceLength = 32 });
-        Assert.That(model.Config.TokenizerFingerprint, Is.EqualTo(modelPrint));
+        Assert.That(model.Manifest.TokenizerFingerprint, Is.EqualTo(modelPrint));
         var store = TestDatastores.Build(TestDatastores.RandomDocuments(1, 2, 50), fingerprint: storePrint);
         var good = TestDatastores.Build(TestDatastores.RandomDocuments(1, 2, 50), fingerprint: modelPrint);
         try

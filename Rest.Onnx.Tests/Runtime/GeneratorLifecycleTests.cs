@@ -32,7 +32,7 @@ public class GeneratorLifecycleTests
         var baseline = generator.Generate(prompt, Greedy).Tokens.ToArray();
         // 12 levels with 8 wrong siblings (+ a dead child each) per level: about 200 nodes per step.
         var source = new ScriptedDraftSource([.. prompt, .. baseline], correctDepth: 12, wrongSiblings: 8, seed: 1);
-        var wide = generator.Generate(prompt, Greedy with { DraftSource = source, Draft = new() { Budget = 220 } });
+        var wide = generator.Generate(prompt, Greedy with { Drafting = DraftingStrategy.Custom(source), Draft = new() { Budget = 220 } });
         Assert.That(wide.Tokens, Is.EqualTo(baseline));
         Assert.That(wide.Statistics.DraftTokensVerified / (double)wide.Statistics.VerificationSteps, Is.GreaterThan(128), "steps wider than the 128-row prefill buffers");
         Assert.That(generator.Generate(prompt, Greedy).Tokens, Is.EqualTo(baseline), "back to the default budget");

@@ -1,5 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using Rest.Onnx.Acceptance;
+using Rest.Onnx.Manifest;
 
 namespace Rest.Onnx.Tests.Runtime;
 
@@ -11,7 +12,7 @@ internal static class NaiveDecoder
 {
     public static int[] Greedy(string folder, int[] prompt, int newTokens)
     {
-        var config = ModelConfig.Load(Path.Combine(folder, ModelConfig.FileName));
+        var config = ModelManifest.Load(Path.Combine(folder, ModelManifest.FileName));
         using var session = new InferenceSession(Path.Combine(folder, config.ModelFile));
         var tokens = new List<int>(prompt);
         for (var step = 0; step < newTokens; step++) tokens.Add(GreedyAcceptance.ArgMax(LastLogits(session, config, [.. tokens])));
@@ -19,26 +20,26 @@ internal static class NaiveDecoder
     }
 
     /// <summary>Logits after the last of <paramref name="tokens"/>, computed from scratch.</summary>
-    public static float[] LastLogits(InferenceSession session, ModelConfig config, int[] tokens)
+    public static float[] LastLogits(InferenceSession session, ModelManifest config, int[] tokens)
     {
         var n = tokens.Length;
         var mask = new float[n * n];
         for (var r = 0; r < n; r++) for (var c = r + 1; c < n; c++) mask[r * n + c] = -1e9f;
         var inputs = new Dictionary<string, OrtValue>
         {
-            [config.InputIdsName] = OrtValue.CreateTensorValueFromMemory(tokens.Select(t => (long)t).ToArray(), [1, n]),
-            [config.PositionIdsName] = OrtValue.CreateTensorValueFromMemory(Enumerable.Range(0, n).Select(i => (long)i).ToArray(), [1, n]),
-            [config.AttentionMaskName] = OrtValue.CreateTensorValueFromMemory(mask, [1, 1, n, n]),
+            [config.Inputs.InputIds] = OrtValue.CreateTensorValueFromMemory(tokens.Select(t => (long)t).ToArray(), [1, n]),
+            [config.Inputs.PositionIds] = OrtValue.CreateTensorValueFromMemory(Enumerable.Range(0, n).Select(i => (long)i).ToArray(), [1, n]),
+            [config.Inputs.AttentionMask] = OrtValue.CreateTensorValueFromMemory(mask, [1, 1, n, n]),
         };
         for (var layer = 0; layer < config.NumLayers; layer++)
         {
-            inputs[string.Format(null, config.PastKeyPattern, layer)] = OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [1, config.NumKvHeads, 0, config.HeadSize]);
-            inputs[string.Format(null, config.PastValuePattern, layer)] = OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [1, config.NumKvHeads, 0, config.HeadSize]);
+            inputs[string.Format(null, config.Inputs.PastKey, layer)] = OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [1, config.NumKvHeads, 0, config.HeadSize]);
+            inputs[string.Format(null, config.Inputs.PastValue, layer)] = OrtValue.CreateTensorValueFromMemory(Array.Empty<float>(), [1, config.NumKvHeads, 0, config.HeadSize]);
         }
         try
         {
             using var runOptions = new RunOptions();
-            using var outputs = session.Run(runOptions, inputs, [config.LogitsName]);
+            using var outputs = session.Run(runOptions, inputs, [config.Outputs.Logits]);
             return outputs[0].GetTensorDataAsSpan<float>().Slice((n - 1) * config.VocabSize, config.VocabSize).ToArray();
         }
         finally

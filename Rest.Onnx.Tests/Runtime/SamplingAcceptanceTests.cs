@@ -1,5 +1,4 @@
 using Rest.Onnx.Acceptance;
-using Rest.Onnx.Datastore.Drafting;
 
 namespace Rest.Onnx.Tests.Runtime;
 

@@ -1,6 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
 using Rest.Onnx.Acceptance;
-using Rest.Onnx.Datastore.Drafting;
 
 namespace Rest.Onnx.Tests.Runtime;
 
@@ -28,7 +27,7 @@ public class SamplingDistributionTests
         _model = RestModel.Load(folder, new ModelOptions { MaxSequenceLength = 64, IntraOpThreads = 1 });
         _generator = _model.CreateGenerator();
 
-        var config = _model.Config;
+        var config = _model.Manifest;
         using var session = new InferenceSession(Path.Combine(folder, config.ModelFile));
         var sampler = new TokenSampler(Sampling, config.VocabSize);
         var first = Distribution(sampler, NaiveDecoder.LastLogits(session, config, Prompt));
@@ -66,7 +65,7 @@ public class SamplingDistributionTests
             var options = new GenerationOptions
             {
                 MaxNewTokens = 2, StopTokenIds = [], Decoding = DecodingStrategy.Sampling,
-                Sampling = Sampling with { Seed = 1000 + run }, DraftSource = draft ? source : null,
+                Sampling = Sampling with { Seed = 1000 + run }, Drafting = draft ? DraftingStrategy.Custom(source) : DraftingStrategy.None,
             };
             var result = _generator.Generate(Prompt, options);
             var key = (result.Tokens[0], result.Tokens[1]);

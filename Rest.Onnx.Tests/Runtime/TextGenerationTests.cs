@@ -51,7 +51,7 @@ public class TextGenerationTests
     public void ModelFolderTokenizerIsLoadedAndChecked()
     {
         Assert.That(_model.Tokenizer, Is.Not.Null);
-        Assert.That(_model.Config.TokenizerFingerprint, Is.EqualTo(_tokenizer.Fingerprint));
+        Assert.That(_model.Manifest.TokenizerFingerprint, Is.EqualTo(_tokenizer.Fingerprint));
     }
 
     [TestCase("def add(a, b):")]
@@ -66,7 +66,7 @@ public class TextGenerationTests
         await foreach (var chunk in _generator.GenerateStreamingAsync(prompt, Options)) streamed.Append(chunk.Text);
         Assert.That(streamed.ToString(), Is.EqualTo(result.Text));
 
-        var expectedIds = new List<int> { _model.Config.BosTokenId!.Value };
+        var expectedIds = new List<int> { _model.Manifest.BosTokenId!.Value };
         _tokenizer.Encode(prompt.AsSpan(), expectedIds);
         Assert.That(result.Statistics.PromptTokens, Is.EqualTo(expectedIds.Count), "BOS + encoded prompt");
     }

@@ -1,5 +1,6 @@
 using Rest.Onnx.Export;
 using Rest.Onnx.Export.Tiny;
+using Rest.Onnx.Manifest;
 
 namespace Rest.Onnx.Tests.Runtime;
 
@@ -49,7 +50,7 @@ public sealed class TinyModels
             var copy = Path.Combine(_root!, "edit" + Guid.NewGuid().ToString("N")[..8]);
             Directory.CreateDirectory(copy);
             foreach (var file in Directory.GetFiles(folder)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
-            var manifest = Path.Combine(copy, ModelConfig.FileName);
+            var manifest = Path.Combine(copy, ModelManifest.FileName);
             File.WriteAllText(manifest, edit(File.ReadAllText(manifest)));
             return copy;
         }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Rest.Onnx.Manifest;
 
 namespace Rest.Onnx.Export.Tool;
 
@@ -12,8 +13,8 @@ internal static partial class Verbs
         {
             DType = (a.String("dtype") ?? "fp32") switch
             {
-                "fp32" => ExportDType.Float32,
-                "fp16" => ExportDType.Float16,
+                "fp32" => ModelDType.Float32,
+                "fp16" => ModelDType.Float16,
                 var other => throw new ArgumentException($"--dtype must be fp32 or fp16, got '{other}'."),
             },
             Variant = (a.String("variant") ?? "opset23") switch

@@ -1,3 +1,5 @@
+using Rest.Onnx.Manifest;
+
 namespace Rest.Onnx.Export;
 
 /// <summary>Reported after each tensor is written.</summary>
@@ -13,4 +15,4 @@ public readonly record struct ExportProgress(int TensorIndex, int TensorCount, s
 /// <param name="Manifest">The manifest written.</param>
 /// <param name="WeightBytes">Bytes of weights (initializers) written.</param>
 /// <param name="TensorCount">Initializers written from the checkpoint (plus rotary tables).</param>
-public sealed record ExportResult(string ModelPath, string ManifestPath, RestModelManifest Manifest, long WeightBytes, int TensorCount);
+public sealed record ExportResult(string ModelPath, string ManifestPath, ModelManifest Manifest, long WeightBytes, int TensorCount);

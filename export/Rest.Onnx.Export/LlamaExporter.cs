@@ -3,6 +3,7 @@ using Onnx;
 using Rest.Onnx.Export.Llama;
 using Rest.Onnx.Export.Onnx;
 using Rest.Onnx.Export.Safetensors;
+using Rest.Onnx.Manifest;
 
 namespace Rest.Onnx.Export;
 
@@ -97,12 +98,12 @@ public static class LlamaExporter
             if (tokenizerFile is null && (name == "tokenizer.model" || name == "tokenizer.json")) tokenizerFile = name;
         }
 
-        var manifest = new RestModelManifest
+        var manifest = new ModelManifest
         {
             Architecture = config.Architecture,
-            GraphVariant = options.Variant == GraphVariant.GenAI ? "genai" : "opset23",
+            GraphVariant = options.Variant,
             Opset = Opset,
-            Dtype = options.DType == ExportDType.Float16 ? "float16" : "float32",
+            Dtype = options.DType,
             NumLayers = config.NumLayers,
             HiddenSize = config.HiddenSize,
             IntermediateSize = config.IntermediateSize,
@@ -113,8 +114,7 @@ public static class LlamaExporter
             MaxPositions = maxPositions,
             RmsNormEps = config.RmsNormEps,
             RopeTheta = config.RopeTheta,
-            RopeScaling = config.RopeScaling is { } s
-                ? new RestModelRopeScaling(s.Type, s.Factor, s.LowFreqFactor, s.HighFreqFactor, s.OriginalMaxPositions) : null,
+            RopeScaling = config.RopeScaling,
             TiedEmbeddings = config.TiedEmbeddings,
             BosTokenId = config.BosTokenId,
             EosTokenIds = config.EosTokenIds,
@@ -124,7 +124,7 @@ public static class LlamaExporter
             TokenizerFingerprint = tokenizerFile is null ? null
                 : Tokenization.TokenizerFingerprint.OfPath(Path.Combine(outFolder, tokenizerFile)),
         };
-        var manifestPath = Path.Combine(outFolder, RestModelManifest.FileName);
+        var manifestPath = Path.Combine(outFolder, ModelManifest.FileName);
         manifest.Save(manifestPath);
         if (options.Variant == GraphVariant.GenAI)
             GenAiConfig.Write(Path.Combine(outFolder, GenAiConfig.FileName), config, maxPositions,
@@ -133,5 +133,5 @@ public static class LlamaExporter
     }
 
     private static string Describe(ExportOptions o)
-        => $"{(o.DType == ExportDType.Float16 ? "float16" : "float32")}, {(o.Variant == GraphVariant.GenAI ? "genai" : "opset23")}";
+        => $"{o.DType}, {o.Variant}";
 }

@@ -1,6 +1,7 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Rest.Onnx.Export;
+using Rest.Onnx.Manifest;
 
 namespace Rest.Onnx.Tests.Export.Reference;
 
@@ -11,11 +12,11 @@ namespace Rest.Onnx.Tests.Export.Reference;
 internal sealed class OnnxDecoder : IDisposable
 {
     private readonly InferenceSession _session;
-    private readonly RestModelManifest _m;
+    private readonly ModelManifest _m;
 
     public OnnxDecoder(string folder)
     {
-        _m = RestModelManifest.Load(folder);
+        _m = ModelManifest.Load(folder);
         using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
         _session = new InferenceSession(Path.Combine(folder, _m.ModelFile), options);
         Keys = new float[_m.NumLayers][];
@@ -23,7 +24,7 @@ internal sealed class OnnxDecoder : IDisposable
         Reset();
     }
 
-    public RestModelManifest Manifest => _m;
+    public ModelManifest Manifest => _m;
 
     public int PastLength { get; private set; }
 
@@ -31,7 +32,7 @@ internal sealed class OnnxDecoder : IDisposable
 
     public float[][] Values { get; private set; }
 
-    public bool Float16 => _m.Dtype == "float16";
+    public bool Float16 => _m.Dtype == ModelDType.Float16;
 
     public void Reset()
     {

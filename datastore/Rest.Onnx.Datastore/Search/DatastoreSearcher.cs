@@ -1,5 +1,5 @@
-using Rest.Onnx.Datastore.Drafting;
 using Rest.Onnx.Datastore.Reading;
+using Rest.Onnx.Drafting.Ranking;
 
 namespace Rest.Onnx.Datastore.Search;
 
@@ -27,6 +27,7 @@ public sealed class DatastoreSearcher
     public DatastoreSearcher(DatastoreReader reader, DraftOptions options)
     {
         ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _reader = reader;
         _shards = reader.Shards;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Rest.Onnx.Manifest;
 
 namespace Rest.Onnx.Export.Llama;
 

@@ -1,3 +1,5 @@
+using Rest.Onnx.Manifest;
+
 namespace Rest.Onnx.Export.Llama;
 
 /// <summary>Rotary embedding frequencies and the cos/sin tables the graph gathers by position id.</summary>

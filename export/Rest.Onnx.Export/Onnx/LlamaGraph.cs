@@ -2,6 +2,7 @@ using Onnx;
 using Rest.Onnx.Export.Llama;
 using Rest.Onnx.Export.Safetensors;
 using DataType = Onnx.TensorProto.Types.DataType;
+using Rest.Onnx.Manifest;
 
 namespace Rest.Onnx.Export.Onnx;
 
@@ -33,7 +34,7 @@ internal sealed class LlamaGraph
         _weights = weights;
         _g = g;
         _options = options;
-        _t = options.DType == ExportDType.Float16 ? DataType.Float16 : DataType.Float;
+        _t = options.DType == ModelDType.Float16 ? DataType.Float16 : DataType.Float;
         _progress = progress;
         _tensorCount = 2 + 9 * config.NumLayers + 2 + (config.TiedEmbeddings ? 0 : 1);
     }

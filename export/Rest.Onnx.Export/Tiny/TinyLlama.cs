@@ -1,5 +1,6 @@
 using Rest.Onnx.Export.Llama;
 using Rest.Onnx.Export.Safetensors;
+using Rest.Onnx.Manifest;
 
 namespace Rest.Onnx.Export.Tiny;
 

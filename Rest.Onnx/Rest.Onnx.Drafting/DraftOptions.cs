@@ -1,0 +1,49 @@
+namespace Rest.Onnx;
+
+/// <summary>Parameters of one draft step. Immutable; configure with <c>with</c> expressions on <see cref="Default"/>.</summary>
+public sealed record DraftOptions
+{
+    /// <summary>The reference's defaults: suffixes 16..2, k = 5000, continuations of 10, 64 nodes, sampled.</summary>
+    public static DraftOptions Default { get; } = new();
+
+    /// <summary>Longest context suffix tried first.</summary>
+    public int MaxSuffixLength { get; init; } = 16;
+
+    /// <summary>Shortest context suffix tried; no match at this length means no draft.</summary>
+    public int MinSuffixLength { get; init; } = 2;
+
+    /// <summary>Occurrences read in <see cref="DraftMode.Sampled"/> mode (k).</summary>
+    public int MaxOccurrences { get; init; } = 5000;
+
+    /// <summary>Tokens read after each occurrence (the deepest tree level).</summary>
+    public int ContinuationLength { get; init; } = 10;
+
+    /// <summary>Most nodes in the draft tree (further limited by the destination's capacity).</summary>
+    public int Budget { get; init; } = 64;
+
+    /// <summary>How counts are gathered.</summary>
+    public DraftMode Mode { get; init; } = DraftMode.Sampled;
+
+    /// <summary>
+    /// Smallest share of the match's continuations a node must appear in to be drafted; 0 (the reference)
+    /// fills the budget. A node's share estimates the chance that the model accepts it, so where every
+    /// verified row costs (a CPU), dropping nodes below the row's relative cost keeps only drafts that pay.
+    /// </summary>
+    public double MinShare { get; init; }
+
+    /// <summary>The count a node needs out of <paramref name="total"/> continuations for a share of at least <paramref name="minShare"/> (at least 1).</summary>
+    public static long MinCount(double minShare, long total) => Math.Max(1, (long)Math.Ceiling(minShare * total));
+
+    /// <summary>Checks the values, naming the first bad one.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
+    public void Validate()
+    {
+        if (MinSuffixLength < 1) throw new ArgumentOutOfRangeException(nameof(MinSuffixLength), MinSuffixLength, "Must be at least 1.");
+        if (MaxSuffixLength < MinSuffixLength) throw new ArgumentOutOfRangeException(nameof(MaxSuffixLength), MaxSuffixLength, $"Must be at least MinSuffixLength ({MinSuffixLength}).");
+        if (MaxOccurrences < 1) throw new ArgumentOutOfRangeException(nameof(MaxOccurrences), MaxOccurrences, "Must be at least 1.");
+        if (ContinuationLength < 1) throw new ArgumentOutOfRangeException(nameof(ContinuationLength), ContinuationLength, "Must be at least 1.");
+        if (Budget < 0) throw new ArgumentOutOfRangeException(nameof(Budget), Budget, "Must not be negative.");
+        if (!(MinShare >= 0 && MinShare <= 1)) throw new ArgumentOutOfRangeException(nameof(MinShare), MinShare, "Must be in [0, 1].");
+        if (!Enum.IsDefined(Mode)) throw new ArgumentOutOfRangeException(nameof(Mode), Mode, "Unknown draft mode.");
+    }
+}

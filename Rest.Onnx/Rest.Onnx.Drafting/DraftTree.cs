@@ -1,0 +1,78 @@
+namespace Rest.Onnx;
+
+/// <summary>
+/// A draft tree flattened in breadth-first order, reused across decoding steps (no allocation after
+/// construction). The tree hangs under an implicit root: the last token of the context, which the
+/// model has not consumed yet. Node <c>i</c> has token <see cref="Tokens"/>[i], parent
+/// <see cref="Parents"/>[i] (<c>-1</c> = the implicit root) and depth <see cref="Depths"/>[i]
+/// (1 for children of the root). Parents always precede their children.
+/// </summary>
+public sealed class DraftTree
+{
+    private readonly int[] _tokens;
+    private readonly int[] _parents;
+    private readonly int[] _depths;
+
+    /// <summary>Creates an empty tree that can hold up to <paramref name="capacity"/> nodes.</summary>
+    public DraftTree(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        _tokens = new int[capacity];
+        _parents = new int[capacity];
+        _depths = new int[capacity];
+    }
+
+    /// <summary>Maximum number of nodes.</summary>
+    public int Capacity => _tokens.Length;
+
+    /// <summary>Number of nodes (not counting the implicit root).</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Token ids, breadth-first.</summary>
+    public ReadOnlySpan<int> Tokens => _tokens.AsSpan(0, Count);
+
+    /// <summary>Parent index of each node; -1 is the implicit root.</summary>
+    public ReadOnlySpan<int> Parents => _parents.AsSpan(0, Count);
+
+    /// <summary>Depth of each node; children of the root have depth 1.</summary>
+    public ReadOnlySpan<int> Depths => _depths.AsSpan(0, Count);
+
+    /// <summary>Deepest node's depth, 0 for an empty tree.</summary>
+    public int MaxDepth { get; private set; }
+
+    /// <summary>Removes all nodes.</summary>
+    public void Clear()
+    {
+        Count = 0;
+        MaxDepth = 0;
+    }
+
+    /// <summary>Appends a node and returns its index.</summary>
+    /// <exception cref="InvalidOperationException">The tree is full.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The parent is not an earlier node or -1.</exception>
+    public int Add(int token, int parent)
+    {
+        if (Count == _tokens.Length) throw new InvalidOperationException($"Draft tree is full ({Capacity} nodes).");
+        if (parent < -1 || parent >= Count)
+            throw new ArgumentOutOfRangeException(nameof(parent), parent, $"Parent must be -1 or an earlier node (0..{Count - 1}).");
+        var i = Count++;
+        _tokens[i] = token;
+        _parents[i] = parent;
+        var depth = parent < 0 ? 1 : _depths[parent] + 1;
+        _depths[i] = depth;
+        if (depth > MaxDepth) MaxDepth = depth;
+        return i;
+    }
+
+    /// <summary>Copies another tree into this one.</summary>
+    public void CopyFrom(DraftTree other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (other.Count > Capacity) throw new InvalidOperationException($"Draft tree is full ({Capacity} nodes).");
+        other.Tokens.CopyTo(_tokens);
+        other.Parents.CopyTo(_parents);
+        other.Depths.CopyTo(_depths);
+        Count = other.Count;
+        MaxDepth = other.MaxDepth;
+    }
+}

@@ -1,0 +1,17 @@
+using System.Text.Json.Serialization;
+
+namespace Rest.Onnx.Manifest;
+
+/// <summary>Which graph flavour an export holds.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<GraphVariant>))]
+public enum GraphVariant
+{
+    /// <summary>ONNX opset 23 standard ops with the 4D additive float <c>attention_mask</c> (the Rest.Onnx runtime's graph).</summary>
+    [JsonStringEnumMemberName("opset23")]
+    Opset23,
+
+    /// <summary>The same decoder with a 2D int64 <c>attention_mask</c> [batch, past + seq] from which the graph builds the
+    /// causal + padding mask itself, plus <c>genai_config.json</c>, for Microsoft.ML.OnnxRuntimeGenAI as a peer baseline.</summary>
+    [JsonStringEnumMemberName("genai")]
+    GenAI,
+}

@@ -1,0 +1,16 @@
+using System.Text.Json.Serialization;
+
+namespace Rest.Onnx.Manifest;
+
+/// <summary>Element type of an exported graph's weights and KV cache (logits are always float32).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ModelDType>))]
+public enum ModelDType
+{
+    /// <summary>float32 everywhere.</summary>
+    [JsonStringEnumMemberName("float32")]
+    Float32,
+
+    /// <summary>float16 weights, activations and KV cache; logits cast to float32 (meant for CUDA).</summary>
+    [JsonStringEnumMemberName("float16")]
+    Float16,
+}

@@ -1,1 +1,0 @@
-namespace Rest.Onnx.Datastore;
