@@ -1,14 +1,15 @@
 using System.Text.Json;
+using Rest.Onnx.DemoModel;
 
 namespace Rest.Onnx.Tests.Tokenization;
 
 /// <summary>Paths of committed files the tokenizer and demo-model tests read.</summary>
 internal static class TokenizerTestFiles
 {
-    public static string RepositoryRoot { get; } = FindRoot();
+    public static string RepositoryRoot => DemoModelPaths.RepositoryRoot;
 
     /// <summary>The demo model's tokenizer (SentencePiece BPE, vocabulary 4096).</summary>
-    public static string DemoTokenizer => Path.Combine(RepositoryRoot, "export", "demo-model", "checkpoint", "tokenizer.model");
+    public static string DemoTokenizer => DemoModelPaths.Tokenizer;
 
     public static string Golden => Path.Combine(RepositoryRoot, "Rest.Onnx.Tests", "Tokenization", "spm-golden.jsonl");
 
@@ -25,14 +26,5 @@ internal static class TokenizerTestFiles
             cases.Add((text, ids));
         }
         return cases;
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Rest.Onnx.sln"))) return dir.FullName;
-        }
-        throw new DirectoryNotFoundException($"No Rest.Onnx.sln above {TestContext.CurrentContext.TestDirectory}.");
     }
 }

@@ -7,7 +7,7 @@ namespace Rest.Onnx.Drafting.Ranking;
 /// smaller token id). Reusable: <see cref="Clear"/> keeps the buffers, so steady-state use allocates nothing.
 /// Not thread-safe; use one per thread.
 /// </summary>
-public sealed class DraftTrieBuilder
+internal sealed class DraftTrieBuilder
 {
     // Node 0 is the implicit root.
     private int[] _token = new int[1024];

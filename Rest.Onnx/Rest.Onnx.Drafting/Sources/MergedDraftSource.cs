@@ -7,7 +7,7 @@ namespace Rest.Onnx.Drafting.Sources;
 /// (few, precise drafts from the text at hand) before the datastore (many, broader drafts).
 /// Not thread-safe: one instance per generator. Allocates only when the destination grows.
 /// </summary>
-public sealed class MergedDraftSource : IDraftSource
+internal sealed class MergedDraftSource : IDraftSource
 {
     private const int NotPlaced = -2;
     private readonly IDraftSource[] _sources;

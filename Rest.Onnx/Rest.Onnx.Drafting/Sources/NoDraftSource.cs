@@ -1,7 +1,7 @@
 namespace Rest.Onnx.Drafting.Sources;
 
 /// <summary>The baseline: never drafts, so every step verifies just the root and yields one token.</summary>
-public sealed class NoDraftSource : IDraftSource
+internal sealed class NoDraftSource : IDraftSource
 {
     /// <summary>The shared instance (stateless).</summary>
     public static readonly NoDraftSource Instance = new();

@@ -8,7 +8,7 @@ namespace Rest.Onnx.Drafting.Sources;
 /// occurs earlier is found; the tokens after its most recent occurrences are counted in a trie and the
 /// most frequent prefixes form the draft tree. No datastore is needed.
 /// </summary>
-public sealed class PromptLookupDraftSource : IDraftSource
+internal sealed class PromptLookupDraftSource : IDraftSource
 {
     private readonly DraftOptions _options;
     private readonly DraftTrieBuilder _trie = new();

@@ -7,7 +7,7 @@ namespace Rest.Onnx.Datastore.Search;
 /// the continuations after its occurrences counted in a trie, the most frequent nodes as the tree.
 /// With several datastores the one with the longest match drafts (the first on ties).
 /// </summary>
-public sealed class DatastoreDraftSource : IDraftSource
+internal sealed class DatastoreDraftSource : IDraftSource
 {
     private readonly DatastoreSearcher[] _searchers;
 

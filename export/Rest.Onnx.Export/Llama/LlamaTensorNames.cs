@@ -1,7 +1,7 @@
 namespace Rest.Onnx.Export.Llama;
 
 /// <summary>Hugging Face tensor names of a LlamaForCausalLM checkpoint (weights are [out, in]).</summary>
-public static class LlamaTensorNames
+internal static class LlamaTensorNames
 {
     /// <summary>[vocab, hidden].</summary>
     public const string Embedding = "model.embed_tokens.weight";

@@ -3,7 +3,7 @@ using Rest.Onnx.Manifest;
 namespace Rest.Onnx.Export.Llama;
 
 /// <summary>Rotary embedding frequencies and the cos/sin tables the graph gathers by position id.</summary>
-public static class RotaryFrequencies
+internal static class RotaryFrequencies
 {
     /// <summary>
     /// Inverse frequencies <c>theta^(-2i/headSize)</c> for i in [0, headSize/2), scaled as <paramref name="scaling"/> says

@@ -1,0 +1,34 @@
+namespace Rest.Onnx.DemoModel;
+
+/// <summary>
+/// The one lookup of the repository root (the folder holding Rest.Onnx.sln) and of the committed demo-model
+/// files in it, shared by the tests and the bench so both run from any working directory.
+/// </summary>
+public static class DemoModelPaths
+{
+    private static readonly Lazy<string> Root = new(FindRoot);
+
+    /// <summary>The repository root.</summary>
+    /// <exception cref="DirectoryNotFoundException">Neither the program's folder nor the working directory is inside the repository.</exception>
+    public static string RepositoryRoot => Root.Value;
+
+    /// <summary>The committed checkpoint (Hugging Face layout).</summary>
+    public static string Checkpoint => Path.Combine(RepositoryRoot, "export", "demo-model", "checkpoint");
+
+    /// <summary>The checkpoint's SentencePiece tokenizer.</summary>
+    public static string Tokenizer => Path.Combine(Checkpoint, "tokenizer.model");
+
+    /// <summary>The dev prompts (held-out functions to continue).</summary>
+    public static string DevPrompts => Path.Combine(RepositoryRoot, "export", "demo-model", "dev-prompts.jsonl");
+
+    private static string FindRoot()
+    {
+        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "Rest.Onnx.sln"))) return dir.FullName;
+        }
+        throw new DirectoryNotFoundException(
+            "Cannot find the repository root (Rest.Onnx.sln) above the program or the working directory; run from inside the repository or pass the paths explicitly.");
+    }
+}
