@@ -35,7 +35,7 @@ internal static class Cli
             return Usage(error, tool, [$"unknown verb '{args[0]}' (expected {string.Join(", ", root.Subcommands.Select(c => c.Name))})."], tool);
 
         var parse = root.Parse(args);
-        var verb = parse.CommandResult.Command == root ? tool : $"{tool} {parse.CommandResult.Command.Name}";
+        var verb = string.Join(' ', Path(parse.CommandResult));
         if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
             return Usage(error, tool, parse.Errors.Select(Describe), verb);
         try
@@ -54,6 +54,17 @@ internal static class Cli
             return Failure;
         }
     }
+
+    /// <summary>The command names from the root down to <paramref name="command"/>, e.g. <c>tool figures datastore</c>.</summary>
+    private static IEnumerable<string> Path(CommandResult command)
+        => command.Parent is CommandResult parent ? [.. Path(parent), command.Command.Name] : [command.Command.Name];
+
+    /// <summary>
+    /// The option's value, or <paramref name="fallback"/> when the option is not given: for options whose default is
+    /// spelled in their description (lists, where help would print <c>[default: 4|8]</c>).
+    /// </summary>
+    public static T ValueOr<T>(this ParseResult parse, Option<T> option, T fallback)
+        => parse.GetResult(option) is null ? fallback : parse.GetRequiredValue(option);
 
     private static int Usage(TextWriter error, string tool, IEnumerable<string> messages, string verb)
     {
@@ -138,13 +149,13 @@ internal static class Cli
     /// A comma list of positive integers (<c>--budgets 4,8,16</c>); the option may also be repeated. Empty items,
     /// non-numbers and values under 1 are errors naming the option.
     /// </summary>
-    public static Option<int[]> PositiveIntList(string name, string description, int[] defaultValue)
+    /// <remarks>No default value in the option: read it with <see cref="ValueOr{T}"/>.</remarks>
+    public static Option<int[]> PositiveIntList(string name, string description)
     {
         var option = new Option<int[]>(name)
         {
             Description = description,
             HelpName = "N,N,...",
-            DefaultValueFactory = _ => defaultValue,
             Arity = ArgumentArity.OneOrMore,
         };
         option.CustomParser = r =>
@@ -156,7 +167,7 @@ internal static class Cli
                     if (!int.TryParse(item.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) || v < 1)
                     {
                         r.AddError($"{name} takes positive integers separated by commas, got '{token.Value}'.");
-                        return defaultValue;
+                        return [];
                     }
                     values.Add(v);
                 }
