@@ -1,30 +1,27 @@
-using BenchmarkDotNet.Running;
-using Rest.Onnx.Bench.EndToEnd;
+using Rest.Onnx.Bench.Commands;
+using Rest.Onnx.Datastore.Building;
+using Rest.Onnx.Datastore.Format;
 
-// No arguments: the main job on the built-in demo. "bench": BenchmarkDotNet suites. "figures": plain-stopwatch figures.
-if (args.Length > 0 && args[0] == "bench")
+namespace Rest.Onnx.Bench;
+
+/// <summary>
+/// No arguments: the main job on the built-in demo. <c>bench</c>: BenchmarkDotNet suites. <c>figures</c>: plain-stopwatch figures.
+/// </summary>
+internal static class Program
 {
-    BenchmarkSwitcher.FromAssembly(typeof(MainJob).Assembly).Run(args[1..]);
-    return 0;
-}
-if (args.Length > 1 && args[0] == "figures" && args[1] == "datastore")
-{
-    // Plain-stopwatch datastore figures at a size BenchmarkDotNet would take too long for (default 100M tokens).
-    var tokens = args.Length > 3 && args[2] == "--tokens" && int.TryParse(args[3], out var n) && n > 0 ? n : 100_000_000;
-    Rest.Onnx.Bench.Datastore.DatastoreFigures.Run(Console.Out, tokens);
-    return 0;
-}
-if (args.Length > 0 && args[0] is "--help" or "-h" or "help")
-{
-    Console.WriteLine(MainJobOptions.Usage);
-    return 0;
-}
-try
-{
-    return MainJob.Run(MainJobOptions.Parse(args), Console.Out);
-}
-catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException or InvalidOperationException)
-{
-    Console.Error.WriteLine($"error: {e.Message}");
-    return 2;
+    private static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>Runs the command line with its own output writers (tests pass string writers).</summary>
+    internal static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = Cli.Root("Rest.Onnx.Bench",
+            "Rest.Onnx main job: plain greedy vs REST vs prompt lookup (vs onnxruntime-genai) on one engine. " +
+            "All options are optional; with none it runs the built-in demo. " +
+            "Run: dotnet run -c Release --project Rest.Onnx.Bench [-- options | -- bench [BenchmarkDotNet args] | -- figures datastore [--tokens N]]");
+        MainJobCommand.Configure(root);
+        root.Add(BenchCommand.Create());
+        root.Add(FiguresCommand.Create());
+        return Cli.Run(root, args, output, error, e => e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or System.Text.Json.JsonException
+            or DatastoreBuildException or DatastoreFormatException or ExecutionProviderUnavailableException);
+    }
 }

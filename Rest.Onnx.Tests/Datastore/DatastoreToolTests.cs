@@ -1,13 +1,12 @@
 using System.Text.Json;
 using Rest.Onnx.Datastore.Reading;
 using Rest.Onnx.Datastore.Search;
-using Rest.Onnx.Datastore.Tool;
+using DatastoreTool = Rest.Onnx.Datastore.Tool.Program;
 using Rest.Onnx.Tests.Runtime;
 
 namespace Rest.Onnx.Tests.Datastore;
 
-/// <summary>The rest-datastore command line, run in process with its output captured.</summary>
-[NonParallelizable]
+/// <summary>The rest-datastore command line, run in process with its own output writers.</summary>
 public sealed class DatastoreToolTests
 {
     private static readonly int[][] Documents = [[5, 6, 7, 8, 9, 5, 6, 7, 10], [5, 6, 7, 8, 11, 12]];
@@ -21,20 +20,9 @@ public sealed class DatastoreToolTests
 
     private static (int Code, string Out, string Error) Run(params string[] args)
     {
-        var (stdout, stderr) = (Console.Out, Console.Error);
         using var output = new StringWriter();
         using var error = new StringWriter();
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            return (Cli.Run(args), output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-        }
+        return (DatastoreTool.Run(args, output, error), output.ToString(), error.ToString());
     }
 
     private string BuildFromIds()
@@ -119,10 +107,43 @@ public sealed class DatastoreToolTests
         {
             var help = Run(verb, "--help");
             Assert.That(help.Code, Is.Zero, verb);
-            Assert.That(help.Out, Does.Contain($"usage: rest-datastore {verb}"));
+            Assert.That(help.Out, Does.Contain("Usage:").And.Contain($"rest-datastore {verb}"));
         }
         var missing = Run("info", _temp.PathOf("missing.restds"));
         Assert.That(missing.Code, Is.Not.Zero);
         Assert.That(missing.Error, Does.Contain("missing.restds"));
+    }
+
+    [Test]
+    public void MisspelledOptionsAndBadValuesAreUsageErrorsNamingTheOption()
+    {
+        var store = BuildFromIds();
+        foreach (var (args, named) in new (string[], string)[]
+                 {
+                     (["info", store, "--verfy"], "--verfy"),
+                     (["build", "--output", store, "--quite", "x.txt"], "--quite"),
+                     (["query", store, "--ids", "1 2", "--budgte", "4"], "--budgte"),
+                     (["query", store, "--ids", "1 x"], "--ids"),
+                     (["query", store, "--ids", "1", "--k", "0"], "--k"),
+                     (["query", store, "--ids", "1", "--mode", "fast"], "--mode"),
+                     (["build", "--output", store, "--format", "ids", "--vocab-size", "abc", "x.txt"], "--vocab-size"),
+                     (["build", "--output", store, "--format", "ids", "--vocab-size", "64", "--separator", "-3", "x.txt"], "--separator"),
+                 })
+        {
+            var (code, output, error) = Run(args);
+            Assert.That(code, Is.EqualTo(2), string.Join(' ', args));
+            Assert.That(error, Does.Contain(named), string.Join(' ', args));
+            Assert.That(output, Is.Empty);
+        }
+    }
+
+    [Test]
+    public void RuntimeFailureIsOneLineOnStderr()
+    {
+        var (code, output, error) = Run("build", "--format", "ids", "--vocab-size", "64", "--output", _temp.PathOf("x.restds"), _temp.PathOf("no-such-input.txt"));
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(output, Is.Empty);
+        Assert.That(error.TrimEnd().Split('\n'), Has.Length.EqualTo(1), error);
+        Assert.That(error, Does.Contain("no-such-input.txt"));
     }
 }

@@ -1,57 +1,21 @@
 using Rest.Onnx.Datastore.Building;
 using Rest.Onnx.Datastore.Format;
-using Rest.Onnx.Datastore.Tool;
+using Rest.Onnx.Datastore.Tool.Commands;
 
-// rest-datastore: build, inspect and query REST datastores.
-return Cli.Run(args);
+namespace Rest.Onnx.Datastore.Tool;
 
-namespace Rest.Onnx.Datastore.Tool
+/// <summary>rest-datastore: build, inspect and query REST datastores.</summary>
+internal static class Program
 {
-    internal static class Cli
+    private static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>Runs the command line with its own output writers (tests pass string writers).</summary>
+    internal static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        public const string Usage = """
-            rest-datastore: build, inspect and query REST datastores (token corpus + suffix array).
-
-            usage: rest-datastore <verb> [options]
-
-            verbs:
-              build   build a datastore from text, JSONL or pre-tokenized files
-              info    print a datastore's header and shards; --verify checks every checksum
-              query   look up a prompt: longest match, occurrences, continuations and the draft tree
-
-            Run 'rest-datastore <verb> --help' for a verb's options.
-            """;
-
-        public static int Run(string[] args)
-        {
-            if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
-            {
-                Console.WriteLine(Usage);
-                return args.Length == 0 ? 2 : 0;
-            }
-            var rest = args[1..];
-            try
-            {
-                return args[0] switch
-                {
-                    "build" => BuildCommand.Run(rest),
-                    "info" => InfoCommand.Run(rest),
-                    "query" => QueryCommand.Run(rest),
-                    _ => throw new UsageException($"unknown verb '{args[0]}' (expected build, info or query)."),
-                };
-            }
-            catch (UsageException e)
-            {
-                Console.Error.WriteLine($"rest-datastore: {e.Message}");
-                Console.Error.WriteLine("Run 'rest-datastore --help' or 'rest-datastore <verb> --help'.");
-                return 2;
-            }
-            catch (Exception e) when (e is DatastoreBuildException or DatastoreFormatException or TokenizerMismatchException
-                                          or IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException)
-            {
-                Console.Error.WriteLine($"rest-datastore: error: {e.Message}");
-                return 1;
-            }
-        }
+        var root = Cli.Root("rest-datastore", "Build, inspect and query REST datastores (token corpus + suffix array).");
+        root.Add(BuildCommand.Create());
+        root.Add(InfoCommand.Create());
+        root.Add(QueryCommand.Create());
+        return Cli.Run(root, args, output, error, e => e is DatastoreBuildException or DatastoreFormatException);
     }
 }

@@ -1,10 +1,11 @@
 using System.Buffers.Binary;
+using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using Rest.Onnx.DemoModel.Corpus;
 using Rest.Onnx.Tokenization;
 
-namespace Rest.Onnx.DemoModel;
+namespace Rest.Onnx.DemoModel.Commands;
 
 /// <summary>
 /// <c>prepare</c>: tokenizes both splits through <see cref="TextTokenizer"/> (the trainer never
@@ -23,13 +24,34 @@ internal static class PrepareCommand
     // Prompts are code: keep quotes and '<' readable instead of \u0022 escapes (the file is never embedded in HTML).
     private static readonly JsonSerializerOptions s_readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static int Run(Dictionary<string, string> options)
+    public static Command Create()
     {
-        var outDir = DemoModelCli.Require(options, "out");
-        var tokenizer = TextTokenizer.Load(options.GetValueOrDefault("tokenizer", "export/demo-model/checkpoint/tokenizer.model"));
+        var output = new Option<string>("--out") { Description = "folder for train.bin, valid.bin and manifest.json", HelpName = "DIR", Required = true };
+        var tokenizerPath = new Option<string>("--tokenizer")
+        {
+            Description = "tokenizer.model or model folder",
+            HelpName = "PATH",
+            DefaultValueFactory = _ => "export/demo-model/checkpoint/tokenizer.model",
+        };
+        var corpusRoot = DemoOptions.Corpus();
+        var promptsPath = new Option<string>("--prompts") { Description = "dev prompts file to write (JSONL)", HelpName = "FILE", DefaultValueFactory = _ => "export/demo-model/dev-prompts.jsonl" };
+        var command = new Command("prepare",
+            "tokenize the training and held-out splits (documents joined with EOS) into <dir>/train.bin and <dir>/valid.bin " +
+            "(uint16 little-endian ids) with <dir>/manifest.json, and write the dev prompts")
+        {
+            output, tokenizerPath, corpusRoot, promptsPath,
+        };
+        command.SetAction(p => Run(p.InvocationConfiguration.Output, p.GetRequiredValue(output), p.GetRequiredValue(tokenizerPath),
+            p.GetRequiredValue(corpusRoot), p.GetRequiredValue(promptsPath)));
+        return command;
+    }
+
+    private static int Run(TextWriter stdout, string outDir, string tokenizerPath, string corpusRoot, string promptsPath)
+    {
+        var tokenizer = TextTokenizer.Load(tokenizerPath);
         if (tokenizer.VocabularySize > ushort.MaxValue + 1)
             throw new InvalidDataException($"Vocabulary of {tokenizer.VocabularySize} does not fit the uint16 token files.");
-        var corpus = DemoCorpus.Scan(options.GetValueOrDefault("corpus", DemoCorpus.DefaultRoot));
+        var corpus = DemoCorpus.Scan(corpusRoot);
         Directory.CreateDirectory(outDir);
 
         var train = WriteTokens(corpus.Training, tokenizer, Path.Combine(outDir, "train.bin"));
@@ -47,12 +69,11 @@ internal static class PrepareCommand
             valid = new { files = corpus.HeldOut.Count, tokens = valid },
         };
         File.WriteAllText(Path.Combine(outDir, "manifest.json"), JsonSerializer.Serialize(manifest, s_indented) + "\n");
-        Console.WriteLine($"train: {corpus.Training.Count} files, {train} tokens; valid: {corpus.HeldOut.Count} files, {valid} tokens; tokenizer {tokenizer.Fingerprint}");
+        stdout.WriteLine($"train: {corpus.Training.Count} files, {train} tokens; valid: {corpus.HeldOut.Count} files, {valid} tokens; tokenizer {tokenizer.Fingerprint}");
 
-        var promptsPath = options.GetValueOrDefault("prompts", "export/demo-model/dev-prompts.jsonl");
         var prompts = WriteDevPrompts(corpus, tokenizer, promptsPath);
-        Console.WriteLine($"{prompts} dev prompts -> {promptsPath}");
-        return 0;
+        stdout.WriteLine($"{prompts} dev prompts -> {promptsPath}");
+        return Cli.Success;
     }
 
     /// <summary>Tokenizes files in parallel, writes them in corpus order, each followed by EOS; returns the token count.</summary>

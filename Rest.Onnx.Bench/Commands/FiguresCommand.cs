@@ -1,0 +1,25 @@
+using System.CommandLine;
+using Rest.Onnx.Bench.Datastore;
+
+namespace Rest.Onnx.Bench.Commands;
+
+/// <summary><c>figures datastore</c>: plain-stopwatch datastore figures at a size BenchmarkDotNet would take too long for.</summary>
+internal static class FiguresCommand
+{
+    public static Command Create()
+    {
+        var tokens = new Option<int>("--tokens")
+        {
+            Description = "synthetic corpus size in tokens",
+            HelpName = "N",
+            DefaultValueFactory = _ => 100_000_000,
+        }.InRange(1, int.MaxValue);
+        var datastore = new Command("datastore", "datastore build and query figures on a synthetic corpus") { tokens };
+        datastore.SetAction(p =>
+        {
+            DatastoreFigures.Run(p.InvocationConfiguration.Output, p.GetValue(tokens));
+            return Cli.Success;
+        });
+        return new Command("figures", "plain-stopwatch figures") { datastore };
+    }
+}

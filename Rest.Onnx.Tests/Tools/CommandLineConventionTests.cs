@@ -1,0 +1,189 @@
+using Rest.Onnx.Tests.Tokenization;
+using BenchTool = Rest.Onnx.Bench.Program;
+using DatastoreTool = Rest.Onnx.Datastore.Tool.Program;
+using DemoModelTool = Rest.Onnx.DemoModel.Program;
+using ExportTool = Rest.Onnx.Export.Tool.Program;
+
+namespace Rest.Onnx.Tests.Tools;
+
+/// <summary>
+/// The convention the four command lines share: generated help on every verb (exit 0), usage errors naming the
+/// option (exit 2), runtime failures as one line on stderr (exit 1). Each tool runs in process with its own writers.
+/// </summary>
+public sealed class CommandLineConventionTests
+{
+    private delegate int Tool(string[] args, TextWriter output, TextWriter error);
+
+    private static readonly Dictionary<string, Tool> Tools = new()
+    {
+        ["rest-datastore"] = DatastoreTool.Run,
+        ["rest-export"] = ExportTool.Run,
+        ["rest-demo-model"] = DemoModelTool.Run,
+        ["Rest.Onnx.Bench"] = BenchTool.Run,
+    };
+
+    /// <summary>Every verb path of every tool, the root ("") included.</summary>
+    private static readonly (string Tool, string Verb)[] Verbs =
+    [
+        ("rest-datastore", ""), ("rest-datastore", "build"), ("rest-datastore", "info"), ("rest-datastore", "query"),
+        ("rest-export", ""), ("rest-export", "convert"), ("rest-export", "tiny"),
+        ("rest-demo-model", ""), ("rest-demo-model", "prepare"), ("rest-demo-model", "corpus-text"), ("rest-demo-model", "list"), ("rest-demo-model", "encode-lines"),
+        ("Rest.Onnx.Bench", ""), ("Rest.Onnx.Bench", "bench"), ("Rest.Onnx.Bench", "figures"), ("Rest.Onnx.Bench", "figures datastore"),
+    ];
+
+    private static (int Code, string Out, string Error) Run(string tool, params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        return (Tools[tool](args, output, error), output.ToString(), error.ToString());
+    }
+
+    private static string[] Split(string verb) => verb.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    [Test]
+    public void EveryVerbAnswersHelp([Values("--help", "-h")] string help)
+    {
+        foreach (var (tool, verb) in Verbs)
+        {
+            var (code, output, error) = Run(tool, [.. Split(verb), help]);
+            var what = $"{tool} {verb} {help}";
+            Assert.That(code, Is.Zero, what);
+            Assert.That(error, Is.Empty, what);
+            Assert.That(output, Does.Contain("Usage:").And.Contain($"{tool} {verb}".TrimEnd()), what);
+        }
+    }
+
+    [Test]
+    public void ConvertHelpListsItsOptions()
+    {
+        var (code, output, _) = Run("rest-export", "convert", "--help");
+        Assert.That(code, Is.Zero);
+        Assert.That(output, Does.Contain("--in").And.Contain("--out").And.Contain("--dtype").And.Contain("--variant"));
+    }
+
+    [Test]
+    public void BenchHelpListsTheMainJobOptions()
+    {
+        var (code, output, _) = Run("Rest.Onnx.Bench", "--help");
+        Assert.That(code, Is.Zero);
+        foreach (var option in new[] { "--model", "--datastore", "--corpus", "--prompts", "--prompt-count", "--max-new-tokens", "--strategies",
+                     "--budgets", "--draft-mode", "--min-share", "--ep", "--threads", "--warmup", "--out", "--cache" })
+            Assert.That(output, Does.Contain(option));
+        Assert.That(output, Does.Contain("bench").And.Contain("figures"));
+    }
+
+    [Test]
+    public void AnUnknownOptionIsAUsageErrorNamingIt()
+    {
+        // "bench" is left out: it hands every later token to BenchmarkDotNet unparsed.
+        foreach (var (tool, verb) in Verbs.Where(v => v.Verb != "bench"))
+        {
+            var (code, output, error) = Run(tool, [.. Split(verb), "--no-such-option"]);
+            var what = $"{tool} {verb}";
+            Assert.That(code, Is.EqualTo(2), what);
+            Assert.That(error, Does.Contain("--no-such-option"), what);
+            Assert.That(output, Is.Empty, what);
+        }
+    }
+
+    [Test]
+    public void AnUnknownVerbIsAUsageError()
+    {
+        foreach (var tool in Tools.Keys)
+        {
+            var (code, _, error) = Run(tool, "frobnicate");
+            Assert.That(code, Is.EqualTo(2), tool);
+            Assert.That(error, Does.Contain("unknown verb 'frobnicate'"), tool);
+        }
+    }
+
+    private static IEnumerable<TestCaseData> BadValues()
+    {
+        TestCaseData Case(string tool, string named, params string[] args) => new TestCaseData(tool, args, named).SetArgDisplayNames(tool, string.Join(' ', args));
+        yield return Case("Rest.Onnx.Bench", "--budgets", "--budgets", "4,,8");
+        yield return Case("Rest.Onnx.Bench", "--budgets", "--budgets", "4,0");
+        yield return Case("Rest.Onnx.Bench", "--budgets", "--budgets", "4", "--budgets", "x");
+        yield return Case("Rest.Onnx.Bench", "--prompt-count", "--prompt-count", "0");
+        yield return Case("Rest.Onnx.Bench", "--max-new-tokens", "--max-new-tokens", "0");
+        yield return Case("Rest.Onnx.Bench", "--strategies", "--strategies", "rest,,hybrid");
+        yield return Case("Rest.Onnx.Bench", "--strategies", "--strategies", "rest,fast");
+        yield return Case("Rest.Onnx.Bench", "--draft-mode", "--draft-mode", "fast");
+        yield return Case("Rest.Onnx.Bench", "--min-share", "--min-share", "1.5");
+        yield return Case("Rest.Onnx.Bench", "--ep", "--ep", "gpu");
+        yield return Case("Rest.Onnx.Bench", "--promt-count", "--promt-count", "3");
+        yield return Case("Rest.Onnx.Bench", "--tokens", "figures", "datastore", "--tokens", "abc");
+        yield return Case("Rest.Onnx.Bench", "--tokens", "figures", "datastore", "--tokens", "0");
+        yield return Case("rest-demo-model", "--tokenzier", "prepare", "--out", "x", "--tokenzier", "y");
+        yield return Case("rest-demo-model", "--splt", "list", "--splt", "heldout");
+        yield return Case("rest-demo-model", "--split", "list", "--split", "valid");
+        yield return Case("rest-demo-model", "--out", "prepare");
+        yield return Case("rest-export", "--dtype", "convert", "--in", "a", "--out", "b", "--dtype", "fp8");
+        yield return Case("rest-export", "--layers", "tiny", "--out", "x", "--layers", "0");
+        yield return Case("rest-export", "--hidden", "tiny", "--out", "x", "--hidden", "big");
+        yield return Case("rest-export", "--in", "convert", "--out", "b");
+        yield return Case("rest-datastore", "--budget", "query", "x.restds", "--ids", "1", "--budget", "-1");
+        yield return Case("rest-datastore", "--format", "build", "--output", "x.restds", "--format", "csv", "in.txt");
+    }
+
+    [TestCaseSource(nameof(BadValues))]
+    public void ABadValueIsAUsageErrorNamingTheOption(string tool, string[] args, string named)
+    {
+        var (code, output, error) = Run(tool, args);
+        Assert.That(code, Is.EqualTo(2), error);
+        Assert.That(error, Does.Contain(named));
+        Assert.That(output, Is.Empty);
+    }
+
+    private static IEnumerable<TestCaseData> RuntimeFailures()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "rest-onnx-no-such-path", "missing");
+        TestCaseData Case(string tool, params string[] args) => new TestCaseData(tool, args).SetArgDisplayNames(tool, args[0]);
+        yield return Case("rest-datastore", "info", missing + ".restds");
+        yield return Case("rest-export", "convert", "--in", missing, "--out", Path.Combine(Path.GetTempPath(), "rest-onnx-no-such-output"));
+        yield return Case("rest-demo-model", "list", "--corpus", missing);
+        yield return Case("rest-demo-model", "encode-lines", "--tokenizer", TokenizerTestFiles.DemoTokenizer, "--in", missing + ".txt", "--out", missing + ".ids");
+    }
+
+    [TestCaseSource(nameof(RuntimeFailures))]
+    public void ARuntimeFailureExitsOneWithOneLineOnStderr(string tool, string[] args)
+    {
+        var (code, _, error) = Run(tool, args);
+        Assert.That(code, Is.EqualTo(1), error);
+        Assert.That(error.TrimEnd().Split('\n'), Has.Length.EqualTo(1), error);
+        Assert.That(error, Does.Contain("missing").And.Not.Contain("   at "), "names the path, no stack trace");
+    }
+
+    [Test]
+    public void TheMainJobsRuntimeFailureExitsOneWithOneLineOnStderr()
+    {
+        var cache = Directory.CreateTempSubdirectory("rest-cli-bench-").FullName;
+        try
+        {
+            var (code, _, error) = Run("Rest.Onnx.Bench", "--model", Path.Combine(cache, "missing"), "--cache", cache, "--out", cache);
+            Assert.That(code, Is.EqualTo(1), error);
+            Assert.That(error.TrimEnd().Split('\n'), Has.Length.EqualTo(1), error);
+            Assert.That(error, Does.Contain("missing"));
+        }
+        finally
+        {
+            Directory.Delete(cache, recursive: true);
+        }
+    }
+
+    [Test]
+    public void ExportTinyWritesACheckpoint()
+    {
+        var folder = Directory.CreateTempSubdirectory("rest-cli-tiny-").FullName;
+        try
+        {
+            var (code, output, error) = Run("rest-export", "tiny", "--out", folder, "--layers", "1", "--tied", "--weights-dtype", "f16");
+            Assert.That(code, Is.Zero, error);
+            Assert.That(output, Does.Contain("Wrote"));
+            Assert.That(File.Exists(Path.Combine(folder, "model.safetensors")));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
