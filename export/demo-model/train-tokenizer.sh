@@ -6,7 +6,7 @@
 set -eu
 work=${1:-/tmp/demo-tokenizer}
 mkdir -p "$work"
-dotnet run -c Release --project export/Rest.Onnx.DemoModel -- corpus-text --split train --out "$work/train.txt"
+dotnet run -c Release --project export/demo-model/Rest.Onnx.DemoModel -- corpus-text --split train --out "$work/train.txt"
 spm_train --input="$work/train.txt" --model_prefix="$work/tokenizer" \
   --model_type=bpe --vocab_size=4096 \
   --byte_fallback=true --character_coverage=1.0 --split_digits=true \

@@ -1,3 +1,4 @@
+using Rest.Onnx.Manifest;
 using System.CommandLine;
 using System.Diagnostics;
 
@@ -10,7 +11,7 @@ internal static class ConvertCommand
     {
         var input = new Option<string>("--in") { Description = "Hugging Face checkpoint folder (config.json, *.safetensors, tokenizer)", HelpName = "FOLDER", Required = true };
         var output = new Option<string>("--out") { Description = "folder to write the ONNX model to", HelpName = "FOLDER", Required = true };
-        var dtype = Cli.Choice("--dtype", "weight, activation and KV cache type (fp16 is meant for CUDA)", "fp32", ("fp32", ExportDType.Float32), ("fp16", ExportDType.Float16));
+        var dtype = Cli.Choice("--dtype", "weight, activation and KV cache type (fp16 is meant for CUDA)", "fp32", ("fp32", ModelDType.Float32), ("fp16", ModelDType.Float16));
         var variant = Cli.Choice("--variant", "opset23: the Rest.Onnx graph; genai: the onnxruntime-genai layout",
             "opset23", ("opset23", GraphVariant.Opset23), ("genai", GraphVariant.GenAI));
         var embedWeights = Cli.Flag("--embed-weights", "weights inside model.onnx instead of model.onnx.data (only below 2 GB)");
