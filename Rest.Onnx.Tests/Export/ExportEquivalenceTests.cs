@@ -1,3 +1,4 @@
+using Rest.Onnx.Execution;
 using Rest.Onnx.Export;
 using Rest.Onnx.Export.Llama;
 using Rest.Onnx.Export.Safetensors;
@@ -8,7 +9,9 @@ using Rest.Onnx.Manifest;
 namespace Rest.Onnx.Tests.Export;
 
 /// <summary>
-/// The exported fp32 graph (ORT CPU) against the managed float64 reference, on several tiny configs.
+/// The exported fp32 graph (ORT CPU) against the managed float64 reference, on several tiny configs (Llama, Mistral
+/// with a sliding window shorter than the sequences, Qwen2 with q/k/v biases). The masks come from the runtime's batch
+/// builder (<see cref="VerificationBatch"/>, given the manifest's sliding window), so the reference checks it too.
 /// Tolerance: max |onnx - reference| &lt;= 1e-4 x max(1, max |reference logit|) for every row.
 /// </summary>
 [TestFixtureSource(nameof(Configs))]
@@ -29,11 +32,51 @@ public class ExportEquivalenceTests(string name, TinyLlamaOptions options)
                 Layers = 3, HiddenSize = 48, Heads = 4, KvHeads = 1, HeadSize = 16, IntermediateSize = 80, VocabSize = 100, Seed = 13,
                 RopeTheta = 500000, RopeScaling = new RopeScaling("llama3", 8, 1, 4, 32), MaxPositions = 128, DType = SafetensorsDType.BF16,
             });
+        // Mistral: window 3 is shorter than the prompt (8), the decoded sequence (9) and the tree's depth (4).
+        yield return new TestFixtureData("mistral-window3",
+            new TinyLlamaOptions
+            {
+                Architecture = LlamaConfig.Mistral, SlidingWindow = 3, Layers = 2, HiddenSize = 64, Heads = 4, KvHeads = 2,
+                IntermediateSize = 96, VocabSize = 128, Seed = 14,
+            });
+        // Qwen2: q/k/v biases, tied embeddings, Qwen's large rotary base.
+        yield return new TestFixtureData("qwen2-bias-tied",
+            new TinyLlamaOptions
+            {
+                Architecture = LlamaConfig.Qwen2, Layers = 2, HiddenSize = 64, Heads = 4, KvHeads = 2, IntermediateSize = 96,
+                VocabSize = 140, TiedEmbeddings = true, RopeTheta = 1000000, RmsNormEps = 1e-6, Seed = 15,
+            });
+        // Qwen2 with use_sliding_window on every layer (max_window_layers 0): biases and a window together, fp16 weights.
+        yield return new TestFixtureData("qwen2-bias-window5",
+            new TinyLlamaOptions
+            {
+                Architecture = LlamaConfig.Qwen2, SlidingWindow = 5, Layers = 2, HiddenSize = 48, Heads = 6, KvHeads = 2, HeadSize = 8,
+                IntermediateSize = 80, VocabSize = 120, Seed = 16, DType = SafetensorsDType.F16,
+            });
     }
 
     private TempFolder _dir = null!;
     private OnnxDecoder _onnx = null!;
     private LlamaReference _reference = null!;
+    private int? _window;
+
+    /// <summary>The runtime's prefill mask for <paramref name="seq"/> rows after <paramref name="past"/> cached ones.</summary>
+    private float[,] Causal(int past, int seq)
+    {
+        var ids = new long[seq];
+        var positions = new long[seq];
+        var flat = new float[seq * (past + seq)];
+        VerificationBatch.FillCausal(new int[seq], past, ids, positions, flat, _window);
+        Assert.That(positions, Is.EqualTo(Enumerable.Range(past, seq).Select(p => (long)p)));
+        return To2D(flat, seq, past + seq);
+    }
+
+    private static float[,] To2D(float[] flat, int rows, int cols)
+    {
+        var m = new float[rows, cols];
+        for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) m[i, j] = flat[i * cols + j];
+        return m;
+    }
 
     [OneTimeSetUp]
     public void Export()
@@ -43,6 +86,9 @@ public class ExportEquivalenceTests(string name, TinyLlamaOptions options)
         var result = LlamaExporter.Export(_dir.File("hf"), _dir.File("onnx"));
         Assert.That(File.Exists(_dir.File("onnx/model.onnx.data")), "weights go to external data by default");
         Assert.That(result.Manifest.NumKvHeads, Is.EqualTo(options.KvHeads));
+        Assert.That(result.Manifest.Architecture, Is.EqualTo(options.Architecture));
+        Assert.That(result.Manifest.SlidingWindow, Is.EqualTo(options.SlidingWindow), "the window travels in the model contract");
+        _window = result.Manifest.SlidingWindow;
         _onnx = new OnnxDecoder(_dir.File("onnx"));
         _reference = new LlamaReference(_dir.File("hf"));
     }
@@ -69,7 +115,7 @@ public class ExportEquivalenceTests(string name, TinyLlamaOptions options)
         _reference.Reset();
         var expected = _reference.Run(Prompt);
         var actual = _onnx.Step(Prompt.Select(t => (long)t).ToArray(), Enumerable.Range(0, Prompt.Length).Select(p => (long)p).ToArray(),
-            Logits.Causal(0, Prompt.Length));
+            Causal(0, Prompt.Length));
         for (int i = 0; i < Prompt.Length; i++)
             Assert.That(Logits.RelativeMaxDiff(actual[i], expected[i]), Is.LessThan(Tolerance), $"position {i}");
     }
@@ -81,14 +127,14 @@ public class ExportEquivalenceTests(string name, TinyLlamaOptions options)
         _reference.Reset();
         // Prefill 3 tokens, then feed greedy tokens back one at a time through the KV cache.
         var expected = _reference.Run(Prompt[..3]);
-        var actual = _onnx.Step([Prompt[0], Prompt[1], Prompt[2]], [0, 1, 2], Logits.Causal(0, 3));
+        var actual = _onnx.Step([Prompt[0], Prompt[1], Prompt[2]], [0, 1, 2], Causal(0, 3));
         Assert.That(Logits.RelativeMaxDiff(actual[2], expected[2]), Is.LessThan(Tolerance));
         int next = Logits.ArgMax(actual[2]);
         for (int step = 0; step < 6; step++)
         {
             int pos = _onnx.PastLength;
             var e = _reference.Forward(next);
-            var a = _onnx.Step([next], [pos], Logits.Causal(pos, 1))[0];
+            var a = _onnx.Step([next], [pos], Causal(pos, 1))[0];
             Assert.That(Logits.RelativeMaxDiff(a, e), Is.LessThan(Tolerance), $"decode step {step} at position {pos}");
             next = Logits.ArgMax(a);
         }
@@ -108,16 +154,18 @@ public class ExportEquivalenceTests(string name, TinyLlamaOptions options)
 
         _onnx.Reset();
         _onnx.Step(prefix.Select(t => (long)t).ToArray(), Enumerable.Range(0, prefix.Length).Select(p => (long)p).ToArray(),
-            Logits.Causal(0, prefix.Length));
+            Causal(0, prefix.Length));
         int past = _onnx.PastLength;
-        var mask = new float[n, past + n];
-        for (int i = 0; i < n; i++)
-        {
-            for (int j = 0; j < past + n; j++) mask[i, j] = -1e9f;
-            for (int j = 0; j < past; j++) mask[i, j] = 0;
-            for (int a = i; a >= 0; a = parents[a]) mask[i, past + a] = 0; // itself and its ancestors only
-        }
-        var logits = _onnx.Step(tokens.Select(t => (long)t).ToArray(), depth.Select(d => (long)(past + d)).ToArray(), mask);
+        // The runtime's tree batch: itself and its ancestors only (inside the window, if any).
+        var tree = new DraftTree(n - 1);
+        for (int i = 1; i < n; i++) tree.Add(tokens[i], parents[i] - 1);
+        var ids = new long[n];
+        var positions = new long[n];
+        var flat = new float[n * (past + n)];
+        VerificationBatch.Fill(tree, root, past, ids, positions, flat, _window);
+        Assert.That(ids, Is.EqualTo(tokens.Select(t => (long)t)));
+        Assert.That(positions, Is.EqualTo(depth.Select(d => (long)(past + d))));
+        var logits = _onnx.Step(ids, positions, To2D(flat, n, past + n));
 
         for (int i = 0; i < n; i++)
         {
@@ -132,9 +180,32 @@ public class ExportEquivalenceTests(string name, TinyLlamaOptions options)
         int[] accepted = [0, 1, 4, 7];
         _onnx.KeepRows([.. Enumerable.Range(0, past), .. accepted.Select(r => past + r)]);
         int nextToken = 55, pos = _onnx.PastLength;
-        var after = _onnx.Step([nextToken], [pos], Logits.Causal(pos, 1))[0];
+        var after = _onnx.Step([nextToken], [pos], Causal(pos, 1))[0];
         var expectedAfter = ReferenceAfter(prefix.Concat(accepted.Select(r => tokens[r])).Append(nextToken));
         Assert.That(Logits.RelativeMaxDiff(after, expectedAfter), Is.LessThan(Tolerance), "decoding after keeping the accepted path");
+    }
+
+    [Test]
+    public void TheSlidingWindowChangesLogitsOnceTheSequenceOutgrowsIt()
+    {
+        if (_window is null)
+        {
+            // Without a window the runtime's masks are the plain causal ones the Llama contract has always used.
+            foreach (var (past, seq) in new[] { (0, 8), (5, 1), (3, 4) })
+                Assert.That(Causal(past, seq), Is.EqualTo(Logits.Causal(past, seq)), $"past {past}, seq {seq}");
+            return;
+        }
+        var window = _window.Value;
+        // Without the window (a plain causal mask) the rows past the window differ clearly: the tests above are not vacuous.
+        _onnx.Reset();
+        var full = _onnx.Step(Prompt.Select(t => (long)t).ToArray(), Enumerable.Range(0, Prompt.Length).Select(p => (long)p).ToArray(),
+            Logits.Causal(0, Prompt.Length));
+        var windowed = ReferenceAfter(Prompt);
+        Assert.That(window, Is.LessThan(Prompt.Length));
+        Assert.That(Logits.RelativeMaxDiff(full[^1], windowed), Is.GreaterThan(100 * Tolerance));
+        for (int i = 0; i < window; i++)
+            Assert.That(Logits.RelativeMaxDiff(full[i], ReferenceAfter(Prompt[..(i + 1)])), Is.LessThan(Tolerance),
+                $"row {i} lies inside the window, so it is unchanged");
     }
 
     [Test]

@@ -6,7 +6,7 @@ namespace Rest.Onnx.Tests.Runtime;
 
 /// <summary>
 /// Oracle for the engine: greedy decoding that recomputes the whole sequence every token with an empty
-/// KV cache and a causal mask, through plain InferenceSession.Run (no IOBinding, no cache reuse).
+/// KV cache and a causal mask (windowed for a sliding-window model), through plain InferenceSession.Run (no IOBinding, no cache reuse).
 /// </summary>
 internal static class NaiveDecoder
 {
@@ -24,7 +24,8 @@ internal static class NaiveDecoder
     {
         var n = tokens.Length;
         var mask = new float[n * n];
-        for (var r = 0; r < n; r++) for (var c = r + 1; c < n; c++) mask[r * n + c] = -1e9f;
+        var window = config.SlidingWindow ?? int.MaxValue; // Hugging Face: row r sees column c when r - c < window
+        for (var r = 0; r < n; r++) for (var c = 0; c < n; c++) if (c > r || r - c >= window) mask[r * n + c] = -1e9f;
         var inputs = new Dictionary<string, OrtValue>
         {
             [config.Inputs.InputIds] = OrtValue.CreateTensorValueFromMemory(tokens.Select(t => (long)t).ToArray(), [1, n]),

@@ -62,6 +62,11 @@ public sealed record ModelManifest
     public RopeScaling? RopeScaling { get; init; }
     /// <summary>Whether the lm head is the embedding matrix.</summary>
     public bool TiedEmbeddings { get; init; }
+    /// <summary>
+    /// Sliding attention window (Mistral's <c>sliding_window</c>), or null for full causal attention: a row at position
+    /// p attends only to positions q with p - q &lt; window. The opset-23 graph does not apply it: the 4D mask the runtime passes must (the GenAI variant's mask subgraph applies it itself).
+    /// </summary>
+    public int? SlidingWindow { get; init; }
     /// <summary>BOS id, or null.</summary>
     public int? BosTokenId { get; init; }
     /// <summary>EOS ids (any of them ends generation; the default stop tokens).</summary>
@@ -123,6 +128,7 @@ public sealed record ModelManifest
         Present(Outputs?.Logits, "outputs.logits");
         Present(Outputs?.PresentKey, "outputs.presentKey");
         Present(Outputs?.PresentValue, "outputs.presentValue");
+        if (SlidingWindow is <= 0) throw new InvalidDataException($"'{path}': field 'slidingWindow' is {SlidingWindow}, expected a positive integer or null.");
         if (EosTokenIds is null) throw new InvalidDataException($"'{path}': field 'eosTokenIds' is null, expected an array of ids.");
 
         void Positive(int value, string field)

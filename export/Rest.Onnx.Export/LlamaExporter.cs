@@ -8,7 +8,7 @@ using Rest.Onnx.Manifest;
 namespace Rest.Onnx.Export;
 
 /// <summary>
-/// Converts a Hugging Face Llama folder (config.json + safetensors) into the ONNX model folder the Rest.Onnx
+/// Converts a Hugging Face Llama, Mistral or Qwen2 folder (config.json + safetensors) into the ONNX model folder the Rest.Onnx
 /// runtime loads: <c>model.onnx</c>, <c>model.onnx.data</c>, <c>rest-model.json</c> and the tokenizer files.
 /// The contract is docs/export.md.
 /// </summary>
@@ -116,6 +116,7 @@ public static class LlamaExporter
             RopeTheta = config.RopeTheta,
             RopeScaling = config.RopeScaling,
             TiedEmbeddings = config.TiedEmbeddings,
+            SlidingWindow = config.SlidingWindow,
             BosTokenId = config.BosTokenId,
             EosTokenIds = config.EosTokenIds,
             PadTokenId = config.PadTokenId,

@@ -7,13 +7,15 @@ namespace Rest.Onnx.Tests.Export.Reference;
 /// <summary>
 /// The oracle: a plain, llama2.c-style Llama forward pass in float64, one token at a time, read straight from
 /// the Hugging Face safetensors. Nothing here is shared with the exporter's graph code (the rotary frequencies,
-/// including llama3 scaling, are computed again below), so agreement means both are right.
+/// including llama3 scaling, are computed again below), so agreement means both are right. Covers Mistral (a sliding
+/// window: position p attends to q only when p - q &lt; window, as Hugging Face masks it) and Qwen2 (q/k/v biases).
 /// </summary>
 internal sealed class LlamaReference
 {
     // ---- Config ----
     private readonly int _dim, _hidden, _layers, _heads, _kvHeads, _headSize, _vocab;
     private readonly double _eps;
+    private readonly int _window;       // int.MaxValue without a sliding window
     private readonly double[] _invFreq; // [headSize/2]
 
     // ---- Weights (HF layout: linear weights are [out, in] row-major) ----
@@ -22,6 +24,7 @@ internal sealed class LlamaReference
     private readonly float[][] _wq;           // [layer][heads*headSize, dim]
     private readonly float[][] _wk;           // [layer][kvHeads*headSize, dim]
     private readonly float[][] _wv;           // [layer][kvHeads*headSize, dim]
+    private readonly float[]?[] _bq, _bk, _bv; // [layer][out] q/k/v biases (Qwen2), null without
     private readonly float[][] _wo;           // [layer][dim, heads*headSize]
     private readonly float[][] _mlpNorm;      // [layer][dim]
     private readonly float[][] _wGate;        // [layer][hidden, dim]
@@ -40,12 +43,14 @@ internal sealed class LlamaReference
         (_dim, _hidden, _layers, _heads, _kvHeads, _headSize, _vocab, _eps) =
             (c.HiddenSize, c.IntermediateSize, c.NumLayers, c.NumHeads, c.NumKvHeads, c.HeadSize, c.VocabSize, c.RmsNormEps);
         _invFreq = InverseFrequencies(c);
+        _window = c.SlidingWindow ?? int.MaxValue;
         using var w = SafetensorsCheckpoint.Open(hfFolder);
         float[] Read(string name) => w.ReadFloat32(name, w.Get(name).Shape);
         _embed = Read("model.embed_tokens.weight");
         _attnNorm = new float[_layers][]; _wq = new float[_layers][]; _wk = new float[_layers][]; _wv = new float[_layers][];
         _wo = new float[_layers][]; _mlpNorm = new float[_layers][]; _wGate = new float[_layers][]; _wUp = new float[_layers][];
         _wDown = new float[_layers][];
+        _bq = new float[]?[_layers]; _bk = new float[]?[_layers]; _bv = new float[]?[_layers];
         for (int l = 0; l < _layers; l++)
         {
             var p = $"model.layers.{l}.";
@@ -53,6 +58,12 @@ internal sealed class LlamaReference
             _wq[l] = Read(p + "self_attn.q_proj.weight");
             _wk[l] = Read(p + "self_attn.k_proj.weight");
             _wv[l] = Read(p + "self_attn.v_proj.weight");
+            if (c.Architecture == "Qwen2ForCausalLM")
+            {
+                _bq[l] = Read(p + "self_attn.q_proj.bias");
+                _bk[l] = Read(p + "self_attn.k_proj.bias");
+                _bv[l] = Read(p + "self_attn.v_proj.bias");
+            }
             _wo[l] = Read(p + "self_attn.o_proj.weight");
             _mlpNorm[l] = Read(p + "post_attention_layernorm.weight");
             _wGate[l] = Read(p + "mlp.gate_proj.weight");
@@ -76,7 +87,7 @@ internal sealed class LlamaReference
     /// <summary>Feeds tokens one by one from the current position; returns the logits after each.</summary>
     public double[][] Run(IEnumerable<int> tokens) => tokens.Select(Forward).ToArray();
 
-    /// <summary>One token at position <see cref="Position"/>, attending to every earlier position (causal).</summary>
+    /// <summary>One token at position <see cref="Position"/>, attending to every earlier position (causal) inside the window.</summary>
     public double[] Forward(int token)
     {
         int pos = Position;
@@ -91,6 +102,9 @@ internal sealed class LlamaReference
             var q = MatMul(_wq[l], n, _heads * _headSize);
             var k = MatMul(_wk[l], n, _kvHeads * _headSize);
             var v = MatMul(_wv[l], n, _kvHeads * _headSize);
+            AddBias(q, _bq[l]);
+            AddBias(k, _bk[l]);
+            AddBias(v, _bv[l]);
             for (int h = 0; h < _heads; h++) RotateHalf(q, h * _headSize, pos);
             for (int h = 0; h < _kvHeads; h++) RotateHalf(k, h * _headSize, pos);
             _keyCache[l].Add(k);
@@ -101,17 +115,18 @@ internal sealed class LlamaReference
             for (int h = 0; h < _heads; h++)
             {
                 int kvh = h / group;
-                var scores = new double[pos + 1];
-                for (int t = 0; t <= pos; t++)
+                int first = (int)Math.Max(0L, (long)pos - _window + 1); // oldest position inside the window
+                var scores = new double[pos + 1 - first];
+                for (int t = first; t <= pos; t++)
                 {
                     double s = 0;
                     for (int i = 0; i < _headSize; i++) s += q[h * _headSize + i] * _keyCache[l][t][kvh * _headSize + i];
-                    scores[t] = s / Math.Sqrt(_headSize);
+                    scores[t - first] = s / Math.Sqrt(_headSize);
                 }
                 Softmax(scores);
-                for (int t = 0; t <= pos; t++)
+                for (int t = first; t <= pos; t++)
                     for (int i = 0; i < _headSize; i++)
-                        attended[h * _headSize + i] += scores[t] * _valueCache[l][t][kvh * _headSize + i];
+                        attended[h * _headSize + i] += scores[t - first] * _valueCache[l][t][kvh * _headSize + i];
             }
             var o = MatMul(_wo[l], attended, _dim);
             for (int i = 0; i < _dim; i++) x[i] += o[i];
@@ -125,6 +140,12 @@ internal sealed class LlamaReference
             for (int i = 0; i < _dim; i++) x[i] += down[i];
         }
         return MatMul(_lmHead, RmsNorm(x, _finalNorm), _vocab);
+    }
+
+    private static void AddBias(double[] x, float[]? bias)
+    {
+        if (bias is null) return;
+        for (int i = 0; i < x.Length; i++) x[i] += bias[i];
     }
 
     private double[] RmsNorm(double[] x, float[] weight)

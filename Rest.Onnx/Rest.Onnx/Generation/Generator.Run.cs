@@ -129,7 +129,8 @@ public sealed partial class Generator
         {
             var past = _cache.Length;
             var rows = Math.Min(_pass.MaxRows, end - past);
-            VerificationBatch.FillCausal(_context.AsSpan(past, rows), past, _pass.InputIds(rows), _pass.PositionIds(rows), _pass.Mask(rows));
+            VerificationBatch.FillCausal(_context.AsSpan(past, rows), past, _pass.InputIds(rows), _pass.PositionIds(rows), _pass.Mask(rows),
+                _config.SlidingWindow);
             _pass.Run(rows, run.RunOptions);
             _cache.Commit(rows, _allRows.AsSpan(0, rows));
         }
@@ -167,7 +168,8 @@ public sealed partial class Generator
 
         var rows = tree.Count + 1;
         var past = _cache.Length;
-        VerificationBatch.Fill(tree, _context[_length - 1], past, _pass.InputIds(rows), _pass.PositionIds(rows), _pass.Mask(rows));
+        VerificationBatch.Fill(tree, _context[_length - 1], past, _pass.InputIds(rows), _pass.PositionIds(rows), _pass.Mask(rows),
+            _config.SlidingWindow);
         _pass.Run(rows, run.RunOptions);
         var t2 = Stopwatch.GetTimestamp();
 

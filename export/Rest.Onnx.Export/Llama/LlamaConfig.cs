@@ -6,12 +6,30 @@ namespace Rest.Onnx.Export.Llama;
 
 /// <summary>
 /// The fields of a Hugging Face <c>config.json</c> that define a Llama-family decoder
-/// (Llama 2/3/3.1/3.2, CodeLlama, TinyLlama, Vicuna: <c>LlamaForCausalLM</c>).
+/// (Llama 2/3/3.1/3.2, CodeLlama, TinyLlama, Vicuna: <c>LlamaForCausalLM</c>; Mistral: <c>MistralForCausalLM</c>,
+/// the Llama decoder with an optional sliding attention window; Qwen2/Qwen2.5: <c>Qwen2ForCausalLM</c>, the Llama
+/// decoder with q/k/v projection biases).
 /// </summary>
 public sealed record LlamaConfig
 {
+    /// <summary><c>LlamaForCausalLM</c>.</summary>
+    public const string Llama = "LlamaForCausalLM";
+    /// <summary><c>MistralForCausalLM</c>.</summary>
+    public const string Mistral = "MistralForCausalLM";
+    /// <summary><c>Qwen2ForCausalLM</c>.</summary>
+    public const string Qwen2 = "Qwen2ForCausalLM";
+
     /// <summary>Architectures this exporter converts.</summary>
-    public static readonly IReadOnlyList<string> SupportedArchitectures = ["LlamaForCausalLM"];
+    public static readonly IReadOnlyList<string> SupportedArchitectures = [Llama, Mistral, Qwen2];
+
+    /// <summary>Hugging Face <c>model_type</c> of each supported architecture (read when <c>architectures</c> is absent).</summary>
+    private static readonly Dictionary<string, string> ModelTypes = new()
+    {
+        [Llama] = "llama", [Mistral] = "mistral", [Qwen2] = "qwen2",
+    };
+
+    /// <summary>The <c>model_type</c> of <see cref="Architecture"/> ("llama", "mistral" or "qwen2").</summary>
+    public string ModelType => ModelTypes.TryGetValue(Architecture, out var type) ? type : "llama";
 
     /// <summary>The architecture name (one of <see cref="SupportedArchitectures"/>).</summary>
     public string Architecture { get; init; } = "LlamaForCausalLM";
@@ -45,6 +63,13 @@ public sealed record LlamaConfig
     public IReadOnlyList<int> EosTokenIds { get; init; } = [];
     /// <summary><c>pad_token_id</c>, or null.</summary>
     public int? PadTokenId { get; init; }
+    /// <summary>
+    /// Sliding attention window applied on every layer, or null for full attention: Mistral's <c>sliding_window</c>;
+    /// Qwen2's only when <c>use_sliding_window</c> is true and it covers all layers. A position p attends to q when p - q &lt; window.
+    /// </summary>
+    public int? SlidingWindow { get; init; }
+    /// <summary>Whether the q/k/v projections have biases (<c>self_attn.{q,k,v}_proj.bias</c>): Qwen2, and only it.</summary>
+    public bool QkvBias => Architecture == Qwen2;
 
     /// <summary>Reads <c>config.json</c> from a file or a model folder and validates it.</summary>
     /// <exception cref="FileNotFoundException">No config.json.</exception>
@@ -67,9 +92,10 @@ public sealed record LlamaConfig
         var supported = string.Join(", ", SupportedArchitectures);
         if (archs.Count == 0)
         {
-            if (o["model_type"]?.GetValue<string>() != "llama")
-                throw new NotSupportedException($"'{path}' names no architecture and model_type is not \"llama\"; supported architectures: {supported}.");
-            archs.Add("LlamaForCausalLM");
+            var modelType = o["model_type"] is JsonValue mt && mt.TryGetValue<string>(out var typeName) ? typeName : null;
+            var byType = ModelTypes.FirstOrDefault(kv => kv.Value == modelType).Key
+                ?? throw new NotSupportedException($"'{path}' names no architecture and model_type {(modelType is null ? "is missing" : $"\"{modelType}\" is not supported")} (supported: {string.Join(", ", ModelTypes.Values)}); supported architectures: {supported}.");
+            archs.Add(byType);
         }
         var arch = archs.FirstOrDefault(SupportedArchitectures.Contains)
             ?? throw new NotSupportedException($"Unsupported architecture {string.Join(", ", archs)} in '{path}'; supported architectures: {supported}.");
@@ -81,9 +107,11 @@ public sealed record LlamaConfig
 
         var act = o["hidden_act"]?.GetValue<string>() ?? "silu";
         if (act != "silu") throw new NotSupportedException($"'{path}': hidden_act \"{act}\" is not supported (only \"silu\").");
+        bool Flag(string key) => o[key] is JsonValue fv && fv.TryGetValue<bool>(out var f) && f;
+        // Qwen2's q/k/v biases are fixed by the architecture; a Llama attention_bias would also bias o_proj (not built).
         foreach (var bias in new[] { "attention_bias", "mlp_bias" })
-            if (o[bias] is JsonValue bv && bv.TryGetValue<bool>(out var hasBias) && hasBias)
-                throw new NotSupportedException($"'{path}': {bias}=true is not supported (Llama projections have no bias).");
+            if (Flag(bias))
+                throw new NotSupportedException($"'{path}': {bias}=true is not supported (Llama and Mistral projections have no bias; Qwen2 has q/k/v biases only).");
 
         int hidden = Int("hidden_size"), heads = Int("num_attention_heads");
         int kvHeads = OptInt("num_key_value_heads") ?? heads;
@@ -100,8 +128,9 @@ public sealed record LlamaConfig
             VocabSize = Int("vocab_size"),
             MaxPositions = OptInt("max_position_embeddings") ?? 2048,
             RmsNormEps = Num("rms_norm_eps", 1e-6),
-            RopeTheta = Num("rope_theta", 10000),
-            RopeScaling = ParseRopeScaling(o["rope_scaling"], path),
+            // Newer transformers write rope_parameters {rope_type, rope_theta, ...} instead of rope_theta/rope_scaling.
+            RopeTheta = Num("rope_theta", o["rope_parameters"] is JsonObject rp && rp["rope_theta"] is JsonValue rt && rt.TryGetValue<double>(out var theta) ? theta : 10000),
+            RopeScaling = ParseRopeScaling(o["rope_scaling"] ?? o["rope_parameters"], path),
             TiedEmbeddings = o["tie_word_embeddings"] is JsonValue t && t.TryGetValue<bool>(out var tied) && tied,
             BosTokenId = OptInt("bos_token_id"),
             EosTokenIds = o["eos_token_id"] switch
@@ -111,9 +140,49 @@ public sealed record LlamaConfig
                 _ => [],
             },
             PadTokenId = OptInt("pad_token_id"),
+            SlidingWindow = arch == Llama ? null : ParseSlidingWindow(o, arch, OptInt("num_hidden_layers") ?? 0, path),
         };
         config.Validate(path);
         return config;
+    }
+
+    /// <summary>
+    /// The window that applies to every layer, or null. Mistral: <c>sliding_window</c> (null = none). Qwen2: none unless
+    /// <c>use_sliding_window</c>, then layers from <c>max_window_layers</c> on slide. An explicit <c>layer_types</c> list
+    /// decides instead. One mask serves all layers, so a window on only some layers is refused.
+    /// </summary>
+    private static int? ParseSlidingWindow(JsonObject o, string arch, int layers, string path)
+    {
+        int? window = o["sliding_window"] is JsonValue v && v.TryGetValue<long>(out var n) ? checked((int)n) : null;
+        if (window is <= 0) throw new InvalidDataException($"'{path}': sliding_window must be positive or null, got {window}.");
+        bool sliding;
+        string how;
+        if (o["layer_types"] is JsonArray types)
+        {
+            var names = types.Select(t => t is JsonValue tv && tv.TryGetValue<string>(out var name) ? name : "").ToList();
+            int slidingLayers = names.Count(t => t == "sliding_attention");
+            if (names.Any(t => t is not ("sliding_attention" or "full_attention")))
+                throw new NotSupportedException($"'{path}': layer_types holds {string.Join(", ", names.Distinct().Where(t => t is not ("sliding_attention" or "full_attention")).Select(t => $"\"{t}\""))}; supported: \"full_attention\", \"sliding_attention\".");
+            sliding = slidingLayers > 0;
+            how = slidingLayers == names.Count ? "" : $"{slidingLayers} of {names.Count} layers in layer_types";
+        }
+        else if (arch == Qwen2)
+        {
+            bool use = o["use_sliding_window"] is JsonValue u && u.TryGetValue<bool>(out var on) && on;
+            int first = o["max_window_layers"] is JsonValue m && m.TryGetValue<long>(out var f) ? checked((int)f) : 28;
+            sliding = use && window is not null && first < layers;
+            how = first <= 0 ? "" : $"layers {first}..{layers - 1} (max_window_layers {first})";
+        }
+        else
+        {
+            sliding = window is not null;
+            how = "";
+        }
+        if (!sliding) return null;
+        if (window is null) throw new InvalidDataException($"'{path}': layer_types has sliding_attention layers but sliding_window is null.");
+        if (how.Length > 0)
+            throw new NotSupportedException($"'{path}': a sliding window on only some layers ({how}) is not supported; the exported graph takes one mask for all layers.");
+        return window;
     }
 
     private static RopeScaling? ParseRopeScaling(JsonNode? node, string path)
@@ -143,6 +212,11 @@ public sealed record LlamaConfig
             throw new InvalidDataException($"'{source}': num_attention_heads {NumHeads} is not a multiple of num_key_value_heads {NumKvHeads}.");
         if (HeadSize % 2 != 0) throw new InvalidDataException($"'{source}': head size {HeadSize} must be even for rotary embeddings.");
         if (RmsNormEps <= 0) throw new InvalidDataException($"'{source}': rms_norm_eps must be positive, got {RmsNormEps}.");
+        if (!SupportedArchitectures.Contains(Architecture))
+            throw new NotSupportedException($"'{source}': unsupported architecture {Architecture}; supported architectures: {string.Join(", ", SupportedArchitectures)}.");
+        if (SlidingWindow is <= 0) throw new InvalidDataException($"'{source}': sliding_window must be positive or null, got {SlidingWindow}.");
+        if (SlidingWindow is not null && Architecture == Llama)
+            throw new NotSupportedException($"'{source}': LlamaForCausalLM has no sliding window; use MistralForCausalLM.");
     }
 
     /// <summary>Writes a Hugging Face style <c>config.json</c> for this configuration.</summary>
@@ -151,7 +225,7 @@ public sealed record LlamaConfig
         var o = new JsonObject
         {
             ["architectures"] = new JsonArray(Architecture),
-            ["model_type"] = "llama",
+            ["model_type"] = ModelType,
             ["hidden_act"] = "silu",
             ["hidden_size"] = HiddenSize,
             ["intermediate_size"] = IntermediateSize,
@@ -172,10 +246,24 @@ public sealed record LlamaConfig
                 ["original_max_position_embeddings"] = RopeScaling.OriginalMaxPositions,
             },
             ["tie_word_embeddings"] = TiedEmbeddings,
-            ["attention_bias"] = false,
-            ["mlp_bias"] = false,
             ["torch_dtype"] = "float32",
         };
+        if (Architecture == Llama)
+        {
+            o["attention_bias"] = false;
+            o["mlp_bias"] = false;
+        }
+        else if (Architecture == Mistral)
+        {
+            o["sliding_window"] = SlidingWindow;
+        }
+        else
+        {
+            // Qwen2: the window is off unless use_sliding_window; max_window_layers 0 slides every layer.
+            o["use_sliding_window"] = SlidingWindow is not null;
+            o["sliding_window"] = SlidingWindow ?? 4096;
+            o["max_window_layers"] = SlidingWindow is null ? NumLayers : 0;
+        }
         if (BosTokenId is int bos) o["bos_token_id"] = bos;
         if (EosTokenIds.Count == 1) o["eos_token_id"] = EosTokenIds[0];
         else if (EosTokenIds.Count > 1) o["eos_token_id"] = new JsonArray(EosTokenIds.Select(e => (JsonNode)e).ToArray());
@@ -189,7 +277,7 @@ public sealed record LlamaConfig
         get
         {
             long h = HiddenSize, q = (long)NumHeads * HeadSize, kv = (long)NumKvHeads * HeadSize;
-            long layer = 2 * h + h * q + 2 * h * kv + q * h + 3 * h * IntermediateSize;
+            long layer = 2 * h + h * q + 2 * h * kv + q * h + 3 * h * IntermediateSize + (QkvBias ? q + 2 * kv : 0);
             return (long)VocabSize * h * (TiedEmbeddings ? 1 : 2) + NumLayers * layer + h;
         }
     }

@@ -1,6 +1,6 @@
 namespace Rest.Onnx.Export.Llama;
 
-/// <summary>Hugging Face tensor names of a LlamaForCausalLM checkpoint (weights are [out, in]).</summary>
+/// <summary>Hugging Face tensor names of a LlamaForCausalLM checkpoint, shared by Mistral and Qwen2 (weights are [out, in]).</summary>
 internal static class LlamaTensorNames
 {
     /// <summary>[vocab, hidden].</summary>
@@ -18,6 +18,12 @@ internal static class LlamaTensorNames
     public static string KProj(int layer) => $"model.layers.{layer}.self_attn.k_proj.weight";
     /// <summary>[kvHeads * headSize, hidden].</summary>
     public static string VProj(int layer) => $"model.layers.{layer}.self_attn.v_proj.weight";
+    /// <summary>[heads * headSize] (Qwen2 only).</summary>
+    public static string QBias(int layer) => $"model.layers.{layer}.self_attn.q_proj.bias";
+    /// <summary>[kvHeads * headSize] (Qwen2 only).</summary>
+    public static string KBias(int layer) => $"model.layers.{layer}.self_attn.k_proj.bias";
+    /// <summary>[kvHeads * headSize] (Qwen2 only).</summary>
+    public static string VBias(int layer) => $"model.layers.{layer}.self_attn.v_proj.bias";
     /// <summary>[hidden, heads * headSize].</summary>
     public static string OProj(int layer) => $"model.layers.{layer}.self_attn.o_proj.weight";
     /// <summary>[hidden].</summary>

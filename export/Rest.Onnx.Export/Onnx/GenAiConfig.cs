@@ -4,7 +4,12 @@ using Rest.Onnx.Export.Llama;
 
 namespace Rest.Onnx.Export.Onnx;
 
-/// <summary>Writes <c>genai_config.json</c> for Microsoft.ML.OnnxRuntimeGenAI (model type "llama", greedy search defaults).</summary>
+/// <summary>
+/// Writes <c>genai_config.json</c> for Microsoft.ML.OnnxRuntimeGenAI (model type "llama", "mistral" or "qwen2", all
+/// GenAI decoder-only LLM types; greedy search defaults). A sliding window is applied by the graph's own mask subgraph
+/// over the full cache, so the config gets no GenAI <c>sliding_window</c> section (that one trims GenAI's KV cache
+/// and input chunks for static-shape graphs, which this graph is not).
+/// </summary>
 internal static class GenAiConfig
 {
     public const string FileName = "genai_config.json";
@@ -45,7 +50,7 @@ internal static class GenAiConfig
                 },
                 ["eos_token_id"] = c.EosTokenIds.Count > 0 ? Eos() : 2,
                 ["pad_token_id"] = padTokenId,
-                ["type"] = "llama",
+                ["type"] = c.ModelType,
                 ["vocab_size"] = c.VocabSize,
             },
             ["search"] = new JsonObject

@@ -12,6 +12,8 @@ namespace Rest.Onnx.Export.Onnx;
 /// gathered by position_ids), Attention with the additive 4D mask and past/present KV (grouped-query heads via
 /// kv_num_heads), output MatMul + residual, RMSNormalization, SwiGLU MLP + residual; final RMSNormalization and
 /// the lm head as Gemm(transB) against [vocab, hidden] (shared with the embedding when tied).
+/// Qwen2 adds its q/k/v biases after the projections; a sliding window (Mistral) lives in the mask, not the graph,
+/// except in the GenAI variant whose mask subgraph applies it.
 /// Weights are read, transposed and written one tensor at a time.
 /// </summary>
 internal sealed class LlamaGraph
@@ -36,7 +38,7 @@ internal sealed class LlamaGraph
         _options = options;
         _t = options.DType == ModelDType.Float16 ? DataType.Float16 : DataType.Float;
         _progress = progress;
-        _tensorCount = 2 + 9 * config.NumLayers + 2 + (config.TiedEmbeddings ? 0 : 1);
+        _tensorCount = 2 + (config.QkvBias ? 12 : 9) * config.NumLayers + 2 + (config.TiedEmbeddings ? 0 : 1);
     }
 
     public static int Build(LlamaConfig config, SafetensorsCheckpoint weights, OnnxGraphBuilder g, ExportOptions options,
@@ -79,6 +81,12 @@ internal sealed class LlamaGraph
             var q = _g.Node("MatMul", p + ".q_proj", [norm1, Weight(LlamaTensorNames.QProj(l), true, qWidth, h)]);
             var k = _g.Node("MatMul", p + ".k_proj", [norm1, Weight(LlamaTensorNames.KProj(l), true, kvWidth, h)]);
             var v = _g.Node("MatMul", p + ".v_proj", [norm1, Weight(LlamaTensorNames.VProj(l), true, kvWidth, h)]);
+            if (c.QkvBias)
+            {
+                q = _g.Node("Add", p + ".q_proj", [q, Weight(LlamaTensorNames.QBias(l), false, qWidth)]);
+                k = _g.Node("Add", p + ".k_proj", [k, Weight(LlamaTensorNames.KBias(l), false, kvWidth)]);
+                v = _g.Node("Add", p + ".v_proj", [v, Weight(LlamaTensorNames.VBias(l), false, kvWidth)]);
+            }
             var qRot = _g.Node("RotaryEmbedding", p + ".q_rotary", [q, cos, sin, positionIds],
                 OnnxAttribute.Int("interleaved", 0), OnnxAttribute.Int("num_heads", c.NumHeads));
             var kRot = _g.Node("RotaryEmbedding", p + ".k_rotary", [k, cos, sin, positionIds],
@@ -140,7 +148,8 @@ internal sealed class LlamaGraph
 
     /// <summary>
     /// GenAI variant: mask[b, 0, i, j] = 0 where key j is not padding (attention_mask[b, j] != 0) and
-    /// j &lt;= past + i (causal), else a large negative value; past = total - seq.
+    /// j &lt;= past + i (causal) and, with a sliding window W, past + i - j &lt; W; else a large negative value;
+    /// past = total - seq.
     /// </summary>
     private string BuildGenAiMask(string mask2d, string inputIds)
     {
@@ -156,6 +165,12 @@ internal sealed class LlamaGraph
         var queryIndex = _g.Node("Add", P, [_g.Node("Range", P, [Scalar(zero), Scalar(seq), Scalar(one)]), past]); // [S]
         var queryColumn = _g.Node("Unsqueeze", P, [queryIndex, _g.Int64Constant(P + ".axis1", 1)]);   // [S, 1]
         var causal = _g.Node("LessOrEqual", P, [keyIndex, queryColumn]);                             // [S, T]
+        if (_config.SlidingWindow is int window)
+        {
+            // Keep j > i' - W (i' = past + i), the window's Hugging Face convention.
+            var windowStart = _g.Node("Sub", P, [queryColumn, _g.Int64Constant(P + ".window", window)]);  // [S, 1]
+            causal = _g.Node("And", P, [causal, _g.Node("Greater", P, [keyIndex, windowStart])]);
+        }
         var notPad = _g.Node("Cast", P, [mask2d], OnnxAttribute.Int("to", (long)DataType.Bool));     // [B, T]
         var notPad4 = _g.Node("Unsqueeze", P, [notPad, _g.Int64Constant(P + ".axes12", 1, 2)]);       // [B, 1, 1, T]
         var keep = _g.Node("And", P, [causal, notPad4]);                                             // [B, 1, S, T]

@@ -5,7 +5,7 @@ using Rest.Onnx.Manifest;
 namespace Rest.Onnx.Export.Tiny;
 
 /// <summary>
-/// Writes a deterministic random-weight Llama checkpoint in Hugging Face layout (<c>config.json</c> +
+/// Writes a deterministic random-weight Llama (or Mistral, Qwen2) checkpoint in Hugging Face layout (<c>config.json</c> +
 /// <c>model.safetensors</c>), so tests and benchmarks need no downloaded model. Weights are scaled so that
 /// activations stay near unit size through the layers and logits spread over several units: the argmax is
 /// never a practical tie, which greedy equivalence tests rely on.
@@ -18,6 +18,8 @@ public static class TinyLlama
     {
         var config = new LlamaConfig
         {
+            Architecture = options.Architecture,
+            SlidingWindow = options.SlidingWindow,
             HiddenSize = options.HiddenSize,
             IntermediateSize = options.IntermediateSize,
             NumLayers = options.Layers,
@@ -53,6 +55,8 @@ public static class TinyLlama
         var seed = options.Seed;
         SafetensorsEntry Linear(string name, long outDim, long inDim, double gain = 1)
             => new(name, [outDim, inDim], () => Uniform(seed, name, outDim * inDim, gain / Math.Sqrt(inDim), 0));
+        SafetensorsEntry Bias(string name, long size)
+            => new(name, [size], () => Uniform(seed, name, size, 0.5, 0));
         SafetensorsEntry Norm(string name)
             => new(name, [h], () => Uniform(seed, name, h, 0.1, 1));
 
@@ -66,6 +70,13 @@ public static class TinyLlama
             tensors.Add(Linear(LlamaTensorNames.QProj(l), q, h));
             tensors.Add(Linear(LlamaTensorNames.KProj(l), kv, h));
             tensors.Add(Linear(LlamaTensorNames.VProj(l), kv, h));
+            if (config.QkvBias)
+            {
+                // Biases of about half the projections' output size: large enough that a graph without them fails the tests.
+                tensors.Add(Bias(LlamaTensorNames.QBias(l), q));
+                tensors.Add(Bias(LlamaTensorNames.KBias(l), kv));
+                tensors.Add(Bias(LlamaTensorNames.VBias(l), kv));
+            }
             tensors.Add(Linear(LlamaTensorNames.OProj(l), h, q));
             tensors.Add(Norm(LlamaTensorNames.PostAttentionNorm(l)));
             tensors.Add(Linear(LlamaTensorNames.GateProj(l), inter, h));

@@ -7,6 +7,11 @@ namespace Rest.Onnx.Export.Tiny;
 /// <summary>Shape and seed of a random-weight Llama checkpoint. Start from <c>new TinyLlamaOptions()</c> and change fields with <c>with</c>.</summary>
 public readonly record struct TinyLlamaOptions()
 {
+    /// <summary>Architecture written to config.json: <see cref="LlamaConfig.Llama"/>, <see cref="LlamaConfig.Mistral"/>
+    /// or <see cref="LlamaConfig.Qwen2"/> (which adds q/k/v bias tensors).</summary>
+    public string Architecture { get; init; } = LlamaConfig.Llama;
+    /// <summary>Sliding attention window (Mistral, or Qwen2 with use_sliding_window on every layer); null = full attention.</summary>
+    public int? SlidingWindow { get; init; }
     /// <summary>Decoder layers.</summary>
     public int Layers { get; init; } = 2;
     /// <summary>Hidden size.</summary>
