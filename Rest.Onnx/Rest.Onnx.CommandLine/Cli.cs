@@ -2,17 +2,17 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 
-namespace Rest.Onnx.Bench;
+namespace Rest.Onnx.CommandLine;
 
 /// <summary>A command-line mistake found after parsing (e.g. two options that exclude each other): exit code 2.</summary>
-internal sealed class UsageException(string message) : Exception(message);
+public sealed class UsageException(string message) : Exception(message);
 
 /// <summary>
-/// The command-line convention of the four tools (the same file in each, namespace aside): System.CommandLine parses;
+/// The command-line convention of the four tools (this one file, shared by all four): System.CommandLine parses;
 /// exit code 0 on success, 1 on a failure with one line on stderr naming the cause, 2 on a usage error naming the
 /// option. Unknown options and bad values are usage errors; help is generated on every verb.
 /// </summary>
-internal static class Cli
+public static class Cli
 {
     public const int Success = 0;
     public const int Failure = 1;
@@ -180,7 +180,7 @@ internal static class Cli
 }
 
 /// <summary>A string option restricted to named choices, each standing for a typed value (help lists the names and the default).</summary>
-internal sealed class Choice<T>
+public sealed class Choice<T>
 {
     private readonly Dictionary<string, T> _values;
 
