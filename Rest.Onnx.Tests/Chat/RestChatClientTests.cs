@@ -172,6 +172,34 @@ public sealed class RestChatClientTests
     }
 
     [Test]
+    public async Task Rest_and_hybrid_drafting_from_a_datastore_accept_drafts_and_give_the_greedy_text()
+    {
+        var prompt = _client.EncodePrompt(_client.RenderPrompt(Conversation));
+        int[] continuation;
+        using (var generator = _model.CreateGenerator())
+            continuation = [.. generator.Generate(prompt, new GenerationOptions { MaxNewTokens = 40, StopTokenIds = _model.Manifest.EosTokenIds }).Tokens];
+        // A corpus that holds this conversation's greedy continuation, so the datastore's drafts are accepted.
+        var path = TestDatastores.Build([[.. prompt, .. continuation]], _model.Manifest.VocabSize, _model.Tokenizer!.Fingerprint);
+        try
+        {
+            using var store = _model.OpenDatastore(path);
+            var expected = Direct(_client, Conversation);
+            foreach (var strategy in new[] { DraftingStrategy.Rest(store), DraftingStrategy.Hybrid(store) })
+            {
+                using var client = new RestChatClient(_model, Options(strategy));
+                var response = await client.GetResponseAsync(Conversation);
+                Assert.That(response.Text, Is.EqualTo(expected));
+                var statistics = (GenerationStatistics)response.AdditionalProperties![RestChatClient.StatisticsKey]!;
+                Assert.That(statistics.MeanAcceptedTokensPerStep, Is.GreaterThan(2), "drafts from the datastore were accepted");
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
     public async Task Sampling_options_map_and_a_seed_repeats()
     {
         var options = new ChatOptions { Temperature = 0.8f, TopP = 0.9f, TopK = 50, Seed = 7 };
