@@ -26,6 +26,15 @@ public sealed class ChatTemplateTests
     }
 
     [Test]
+    public void Hostile_templates_fail_cleanly()
+    {
+        Assert.Throws<ChatTemplateException>(() => ChatTemplate.Parse("{{ " + new string('(', 100_000) + "1" + new string(')', 100_000) + " }}"));
+        Assert.Throws<ChatTemplateException>(() => ChatTemplate.Parse(string.Concat(Enumerable.Repeat("{% if true %}", 50_000))));
+        Assert.That(Assert.Throws<ChatTemplateException>(() => Render("{% for i in range(10**9) %}{% endfor %}"))!.Message, Does.Contain("range()"));
+        Assert.That(Assert.Throws<ChatTemplateException>(() => Render("{{ 'x' * 10**9 }}"))!.Message, Does.Contain("repetition"));
+    }
+
+    [Test]
     public void Strip_with_characters_follows_python()
     {
         // The JavaScript port ignores the argument; Python (what apply_chat_template runs) strips only those characters.

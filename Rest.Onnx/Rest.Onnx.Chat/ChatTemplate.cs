@@ -49,7 +49,14 @@ public sealed class ChatTemplate
     public static ChatTemplate Parse(string source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return new ChatTemplate(source, Parser.Parse(Lexer.Tokenize(source)));
+        try
+        {
+            return new ChatTemplate(source, Parser.Parse(Lexer.Tokenize(source)));
+        }
+        catch (InsufficientExecutionStackException e)
+        {
+            throw new ChatTemplateException("Chat template nests too deeply.", e);
+        }
     }
 
     /// <summary>A copy that renders <c>bos_token</c> and <c>eos_token</c> as given.</summary>

@@ -39,6 +39,8 @@ internal sealed partial class Interpreter
                 _ => throw new ChatTemplateException("range() takes 1 to 3 arguments", line),
             };
             if (step == 0) throw new ChatTemplateException("range() step must not be zero", line);
+            var length = step > 0 ? (stop - start + step - 1) / step : (start - stop - step - 1) / -step;
+            if (length > MaxRangeLength) throw new ChatTemplateException($"range() of {length} items exceeds {MaxRangeLength}", line);
             var result = new List<object?>();
             for (var i = start; step > 0 ? i < stop : i > stop; i += step) result.Add(i);
             return result;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Rest.Onnx.Chat.Jinja;
@@ -25,6 +26,9 @@ internal sealed partial class Interpreter
 
         public Scope? Parent { get; } = parent;
     }
+
+    /// <summary>Limits that keep a hostile template from exhausting memory.</summary>
+    internal const int MaxStringLength = 10_000_000, MaxRangeLength = 1_000_000;
 
     private readonly Func<DateTime> _now;
 
@@ -160,6 +164,7 @@ internal sealed partial class Interpreter
 
     private object? Evaluate(Expr expr, Scope scope)
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         switch (expr)
         {
             case LiteralExpr l:
@@ -299,7 +304,11 @@ internal sealed partial class Interpreter
             }
         }
         if (b.Op == "+" && left is List<object?> ll && right is List<object?> rl) return (List<object?>)[.. ll, .. rl];
-        if (b.Op == "*" && left is string text && right is long count) return string.Concat(Enumerable.Repeat(text, (int)Math.Max(0, count)));
+        if (b.Op == "*" && left is string text && right is long count)
+        {
+            if (count > 0 && (long)text.Length * count > MaxStringLength) throw new ChatTemplateException($"string repetition would exceed {MaxStringLength} characters", b.Line);
+            return string.Concat(Enumerable.Repeat(text, (int)Math.Max(0, count)));
+        }
         throw new ChatTemplateException($"cannot apply '{b.Op}' to {Values.TypeName(left)} and {Values.TypeName(right)}", b.Line);
     }
 

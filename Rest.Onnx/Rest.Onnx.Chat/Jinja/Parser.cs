@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace Rest.Onnx.Chat.Jinja;
 
@@ -31,6 +32,7 @@ internal sealed class Parser
     /// <summary>Parses nodes up to the end or a block keyword that belongs to an enclosing statement (returned, not consumed beyond its name).</summary>
     private List<Node> ParseBlock(out Token? endKeyword, params string[] stops)
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         var nodes = new List<Node>();
         while (true)
         {
@@ -278,6 +280,7 @@ internal sealed class Parser
 
     private Expr ParseUnary()
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();   // hostile nesting: a clear error, not a crash
         if (Current.Kind == TokenKind.Operator && Current.Value is "-" or "+")
         {
             var op = Next();
