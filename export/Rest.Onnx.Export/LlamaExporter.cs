@@ -25,7 +25,7 @@ public static class LlamaExporter
 
     /// <summary>Files copied from the source folder when present.</summary>
     public static readonly IReadOnlyList<string> TokenizerFiles =
-        ["tokenizer.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"];
+        ["tokenizer.model", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json", "chat_template.jinja"];
 
     /// <summary>Exports <paramref name="hfFolder"/> into <paramref name="outFolder"/> (created if needed).</summary>
     /// <param name="hfFolder">Folder with config.json and model.safetensors (or the sharded index).</param>

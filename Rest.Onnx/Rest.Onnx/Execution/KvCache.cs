@@ -69,6 +69,28 @@ internal sealed class KvCache : IDisposable
     }
 
     /// <summary>
+    /// Keeps the first <paramref name="length"/> cached positions and forgets the rest, so a sequence that
+    /// starts with the cached one is not computed again. The layout depends on the length, so the prefix moves
+    /// into the other buffer with one strided copy per tensor.
+    /// </summary>
+    public void Truncate(int length)
+    {
+        if ((uint)length > (uint)Length) throw new ArgumentOutOfRangeException(nameof(length), length, $"Only {Length} positions are cached.");
+        if (length == Length) return;
+        if (length == 0)
+        {
+            Reset();
+            return;
+        }
+        var rowBytes = (long)HeadSize * ElementSize;
+        foreach (var slots in _buffers)
+            _backend.Copy2D(slots[1 - _pastSlot].Pointer, length * rowBytes, slots[_pastSlot].Pointer, Length * rowBytes, length * rowBytes, KvHeads);
+        _backend.Synchronize();
+        _pastSlot = 1 - _pastSlot;
+        Length = length;
+    }
+
+    /// <summary>
     /// Makes the step's present the new past, keeping the cached prefix plus <paramref name="keptRows"/>
     /// (ascending step rows, starting with row 0) in that order right after the prefix.
     /// </summary>

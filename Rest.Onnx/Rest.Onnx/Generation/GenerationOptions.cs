@@ -39,6 +39,14 @@ public sealed record GenerationOptions
     /// </summary>
     public bool? AddBos { get; init; }
 
+    /// <summary>
+    /// Keep the generator's KV cache of the previous run's sequence (prompt and generated tokens) as far as this
+    /// run's prompt repeats it, and prefill only the rest: a chat turn that extends the previous conversation
+    /// does not recompute it. <see cref="GenerationStatistics.ReusedPromptTokens"/> says how many were kept.
+    /// Off by default (every run starts from an empty cache).
+    /// </summary>
+    public bool ReuseCachedPrefix { get; init; }
+
     /// <summary>Largest <see cref="DraftOptions.Budget"/> a run accepts.</summary>
     public const int MaxDraftBudget = 1024;
 

@@ -16,6 +16,9 @@ public sealed class GenerationStatistics
     /// <summary>Prompt tokens.</summary>
     public int PromptTokens { get; internal set; }
 
+    /// <summary>Prompt tokens whose KV cache was kept from the previous run (<see cref="GenerationOptions.ReuseCachedPrefix"/>), so not prefilled again; included in <see cref="PromptTokens"/>.</summary>
+    public int ReusedPromptTokens { get; internal set; }
+
     /// <summary>Tokens returned to the caller.</summary>
     public int TokensGenerated { get; internal set; }
 

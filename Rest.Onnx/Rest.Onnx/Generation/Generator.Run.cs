@@ -70,8 +70,7 @@ public sealed partial class Generator
             };
             var runOptions = run.RunOptions;
             run.Registration = cancellationToken.Register(() => runOptions.Terminate = true);
-            _cache.Reset();
-            _length = 0;
+            // The cache and _context keep the previous sequence until the prompt arrives (KeepCachedPrefix).
             return run;
         }
         catch
@@ -88,8 +87,9 @@ public sealed partial class Generator
         var first = run.PromptLength < 0;
         var what = first ? "prompt" : "appended sequence";
         var maxLength = _context.Length;
+        var length = first ? 0 : _length;
         if (tokens.IsEmpty) throw new ArgumentException($"The {what} is empty; at least one token is needed.", first ? "prompt" : nameof(tokens));
-        if (_length + tokens.Length >= maxLength)
+        if (length + tokens.Length >= maxLength)
             throw new ArgumentException(first
                 ? $"The prompt has {tokens.Length} tokens but MaxSequenceLength is {maxLength}: at most {maxLength - 1} prompt tokens leave room to generate."
                 : $"Appending {tokens.Length} tokens to {_length} leaves no room below MaxSequenceLength {maxLength}.", first ? "prompt" : nameof(tokens));
@@ -102,6 +102,14 @@ public sealed partial class Generator
         {
             run.Cancellation.ThrowIfCancellationRequested();
             var t0 = Stopwatch.GetTimestamp();
+            if (first)
+            {
+                var kept = KeepCachedPrefix(run, tokens);
+                _length = kept;
+                run.Statistics.ReusedPromptTokens = kept;
+                run.Statistics.PromptTokens += kept;
+                tokens = tokens[kept..];
+            }
             tokens.CopyTo(_context.AsSpan(_length));
             _length += tokens.Length;
             run.Statistics.PromptTokens += tokens.Length;
@@ -119,6 +127,25 @@ public sealed partial class Generator
         {
             throw new OperationCanceledException("Generation was cancelled.", e, run.Cancellation);
         }
+    }
+
+    /// <summary>
+    /// Starts the run's sequence: with <see cref="GenerationOptions.ReuseCachedPrefix"/>, keeps the cached positions
+    /// of the previous sequence that the prompt repeats (never the prompt's last token, which is the first step's
+    /// root); otherwise empties the cache. Returns how many prompt tokens are already cached.
+    /// </summary>
+    private int KeepCachedPrefix(RunState run, ReadOnlySpan<int> prompt)
+    {
+        var kept = 0;
+        if (run.Options.ReuseCachedPrefix)
+        {
+            // Cached positions match _context up to _length; a step that stopped early may have cached rows past it.
+            var limit = Math.Min(Math.Min(_cache.Length, _length), prompt.Length - 1);
+            while (kept < limit && _context[kept] == prompt[kept]) kept++;
+        }
+        if (kept == 0) _cache.Reset();
+        else _cache.Truncate(kept);
+        return kept;
     }
 
     /// <summary>Runs the sequence minus its last token through the model in chunks; the last token is the next step's root.</summary>
