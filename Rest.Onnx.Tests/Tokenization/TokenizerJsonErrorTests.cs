@@ -27,7 +27,7 @@ public class TokenizerJsonErrorTests
     [TestCase("WordLevel")]
     public void NamesAnUnsupportedModelType(string type)
     {
-        var path = Write($$"""{"version":"1.0","added_tokens":[],"model":{"type":"{{type}}","vocab":{"a":0}}}""");
+        var path = Write("""{"version":"1.0","added_tokens":[],"model":{"type":"TYPE","vocab":{"a":0}}}""".Replace("TYPE", type, StringComparison.Ordinal));
         var e = Assert.Throws<InvalidDataException>(() => TextTokenizer.Load(path));
         Assert.That(e!.Message, Does.Contain($"model type '{type}' is not supported").And.Contain(path));
     }

@@ -78,11 +78,18 @@ public class TokenizerJsonGoldenTests(string name)
     public void DecodeRoundTripsText()
     {
         // Without special-token text: byte-level without a normalizer (Llama 3) and Mistral's Prepend+Strip
-        // give the text back exactly; Qwen3's NFC normalizer changes the texts with decomposed characters.
+        // give the text back exactly; Qwen3's NFC normalizer changes the texts with decomposed characters,
+        // and Mistral's Replace(' ' -> '▁') those with a literal '▁'.
         var plain = _cases.Where(c => c.PlainIds is null).ToList();
-        var roundTrips = plain.Count(c => _tokenizer.Decode(_tokenizer.Encode(c.Text), skipSpecialTokens: false) == c.Text);
-        var expected = name == "qwen3" ? plain.Count(c => c.Decoded == c.Text) : plain.Count;
-        Assert.That(roundTrips, Is.EqualTo(expected));
+        var failing = plain.Where(c => _tokenizer.Decode(_tokenizer.Encode(c.Text), skipSpecialTokens: false) != c.Text).ToList();
+        var roundTrips = plain.Count - failing.Count;
+        var expected = name switch
+        {
+            "qwen3" => plain.Count(c => c.Decoded == c.Text),
+            "mistral" => plain.Count(c => !c.Text.Contains('\u2581', StringComparison.Ordinal)), // a literal '▁' decodes as a space
+            _ => plain.Count,
+        };
+        Assert.That(roundTrips, Is.EqualTo(expected), string.Join(" | ", failing.Take(5).Select(c => Show(c.Text))));
         Assert.That(roundTrips, Is.GreaterThan(plain.Count / 2));
         // Special tokens keep their text when asked and vanish otherwise.
         if (_tokenizer.EosId >= 0 && _tokenizer.IsSpecialToken(_tokenizer.EosId))

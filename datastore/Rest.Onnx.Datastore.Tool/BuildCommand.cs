@@ -15,7 +15,8 @@ internal static class BuildCommand
           --output FILE            datastore file to write (written under a temporary name, renamed at the end)
           --format text|jsonl|ids  text: one document per file; jsonl: one document per line from --field;
                                    ids: one document per line of space-separated token ids   [text]
-          --tokenizer PATH         tokenizer.model or model folder (required for text and jsonl)
+          --tokenizer PATH         tokenizer.json, tokenizer.model or model folder (tokenizer.json
+                                   first; required for text and jsonl)
           --field NAME             JSONL field holding the text                                [text]
           --pattern GLOB           file-name pattern inside folders, e.g. '*.py'               [*]
           --vocab-size N           vocabulary size (required for ids without --tokenizer)

@@ -7,19 +7,21 @@ namespace Rest.Onnx.Datastore.Tool;
 internal static class InfoCommand
 {
     private const string Help = """
-        usage: rest-datastore info FILE [--verify] [--json]
+        usage: rest-datastore info FILE [--verify] [--tokenizer PATH] [--json]
 
         Prints the header (format version, vocabulary, token width, separator, tokenizer fingerprint,
         build parameters) and every shard's size.
 
         options:
           --verify   recompute every section checksum (reads the whole file); exit code 1 on corruption
+          --tokenizer PATH  also print which tokenizer file PATH resolves to (tokenizer.json before
+                     tokenizer.model in a folder) and whether its fingerprint matches the datastore's
           --json     machine-readable output
         """;
 
     public static int Run(string[] args)
     {
-        var a = new Arguments("info", args, [], ["verify", "json"]);
+        var a = new Arguments("info", args, ["tokenizer"], ["verify", "json"]);
         if (a.Help)
         {
             Console.WriteLine(Help);
@@ -36,12 +38,13 @@ internal static class InfoCommand
             reader.Verify();
             verifyMs = clock.Elapsed.TotalMilliseconds;
         }
-        if (a.Flag("json")) WriteJson(reader, openMs, verifyMs);
-        else WriteText(reader, openMs, verifyMs);
+        var tokenizer = a.Value("tokenizer") is { } tokenizerPath ? Tokenization.TextTokenizer.Load(tokenizerPath) : null;
+        if (a.Flag("json")) WriteJson(reader, openMs, verifyMs, tokenizer);
+        else WriteText(reader, openMs, verifyMs, tokenizer);
         return 0;
     }
 
-    private static void WriteText(DatastoreReader r, double openMs, double? verifyMs)
+    private static void WriteText(DatastoreReader r, double openMs, double? verifyMs, Tokenization.TextTokenizer? tokenizer)
     {
         Console.WriteLine($"file:                  {r.Path} ({r.FileLength:N0} bytes, opened in {openMs:F2} ms)");
         Console.WriteLine($"format version:        {r.FormatVersion}");
@@ -51,6 +54,11 @@ internal static class InfoCommand
         Console.WriteLine($"tokens:                {r.TokenCount:N0}");
         Console.WriteLine($"max shard tokens:      {r.MaxShardTokens:N0}");
         Console.WriteLine($"tokenizer fingerprint: {(r.TokenizerFingerprint.Length == 0 ? "(none)" : r.TokenizerFingerprint)}");
+        if (tokenizer is not null)
+        {
+            Console.WriteLine($"tokenizer:             {tokenizer.Description}");
+            Console.WriteLine($"tokenizer matches:     {(tokenizer.Fingerprint == r.TokenizerFingerprint ? "yes" : $"NO (it is {tokenizer.Fingerprint})")}");
+        }
         Console.WriteLine($"build parameters:      {r.BuildParameters}");
         Console.WriteLine($"shards:                {r.Shards.Count}");
         foreach (var s in r.Shards)
@@ -58,7 +66,7 @@ internal static class InfoCommand
         if (verifyMs is { } ms) Console.WriteLine($"checksums:             OK (verified in {ms:F0} ms)");
     }
 
-    private static void WriteJson(DatastoreReader r, double openMs, double? verifyMs)
+    private static void WriteJson(DatastoreReader r, double openMs, double? verifyMs, Tokenization.TextTokenizer? tokenizer)
     {
         // Through Console.Out (not the raw stream) so JSON and text share one writer and callers can redirect it.
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
@@ -75,6 +83,16 @@ internal static class InfoCommand
             w.WriteNumber("tokens", r.TokenCount);
             w.WriteNumber("maxShardTokens", r.MaxShardTokens);
             w.WriteString("tokenizerFingerprint", r.TokenizerFingerprint);
+            if (tokenizer is not null)
+            {
+                w.WriteStartObject("tokenizer");
+                w.WriteString("path", tokenizer.SourcePath);
+                w.WriteString("format", tokenizer.Format == Tokenization.TokenizerFormat.HuggingFaceJson ? "tokenizer.json" : "tokenizer.model");
+                w.WriteString("fingerprint", tokenizer.Fingerprint);
+                w.WriteBoolean("matches", tokenizer.Fingerprint == r.TokenizerFingerprint);
+                if (tokenizer.IgnoredFile is { } ignored) w.WriteString("ignoredFile", ignored);
+                w.WriteEndObject();
+            }
             w.WritePropertyName("buildParameters");
             using (var parameters = JsonDocument.Parse(r.BuildParameters)) parameters.WriteTo(w);
             w.WriteStartArray("shards");

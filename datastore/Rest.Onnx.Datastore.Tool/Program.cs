@@ -18,6 +18,7 @@ namespace Rest.Onnx.Datastore.Tool
               build   build a datastore from text, JSONL or pre-tokenized files
               info    print a datastore's header and shards; --verify checks every checksum
               query   look up a prompt: longest match, occurrences, continuations and the draft tree
+              tokenize  print the token ids of a text or file (no BOS/EOS), as build would store them
 
             Run 'rest-datastore <verb> --help' for a verb's options.
             """;
@@ -37,7 +38,8 @@ namespace Rest.Onnx.Datastore.Tool
                     "build" => BuildCommand.Run(rest),
                     "info" => InfoCommand.Run(rest),
                     "query" => QueryCommand.Run(rest),
-                    _ => throw new UsageException($"unknown verb '{args[0]}' (expected build, info or query)."),
+                    "tokenize" => TokenizeCommand.Run(rest),
+                    _ => throw new UsageException($"unknown verb '{args[0]}' (expected build, info, query or tokenize)."),
                 };
             }
             catch (UsageException e)
@@ -47,7 +49,8 @@ namespace Rest.Onnx.Datastore.Tool
                 return 2;
             }
             catch (Exception e) when (e is DatastoreBuildException or DatastoreFormatException or TokenizerMismatchException
-                                          or IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException)
+                                          or IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException
+                                          or PlatformNotSupportedException)
             {
                 Console.Error.WriteLine($"rest-datastore: error: {e.Message}");
                 return 1;

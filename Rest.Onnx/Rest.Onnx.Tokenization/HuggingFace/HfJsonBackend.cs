@@ -32,7 +32,9 @@ internal sealed class HfJsonBackend : ITokenizerBackend
     public static HfJsonBackend Load(byte[] bytes, string path)
     {
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 256 }); }
+        // System.Text.Json does not skip a UTF-8 byte-order mark; editors on Windows write one.
+        var json = bytes.AsMemory(bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0);
+        try { doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 256 }); }
         catch (JsonException e) { throw new InvalidDataException($"'{path}' is not valid JSON ({e.Message}): not a Hugging Face tokenizer.json.", e); }
         using (doc)
         {
