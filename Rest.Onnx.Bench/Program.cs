@@ -14,6 +14,12 @@ if (args.Length > 1 && args[0] == "figures" && args[1] == "datastore")
     Rest.Onnx.Bench.Datastore.DatastoreFigures.Run(Console.Out, tokens);
     return 0;
 }
+if (args.Length > 1 && args[0] == "figures" && args[1] == "tokenizers")
+{
+    // Exactness against HF tokenizers' golden ids and encode MB/s: TextTokenizer vs Microsoft.ML.Tokenizers.
+    Rest.Onnx.Bench.Tokenization.TokenizerFigures.Run(Console.Out);
+    return 0;
+}
 if (args.Length > 0 && args[0] is "--help" or "-h" or "help")
 {
     Console.WriteLine(MainJobOptions.Usage);
