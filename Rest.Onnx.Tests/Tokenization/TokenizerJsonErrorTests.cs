@@ -89,6 +89,29 @@ public class TokenizerJsonErrorTests
     }
 
     [Test]
+    public void TheExporterRecordsTheTokenizerJsonWhenBothAreThere()
+    {
+        var hf = Path.Combine(_dir.Path, "hf");
+        Rest.Onnx.Export.Tiny.TinyLlama.Write(hf, new Rest.Onnx.Export.Tiny.TinyLlamaOptions { Layers = 1, HiddenSize = 16, Heads = 2, KvHeads = 1, IntermediateSize = 32 });
+        File.Copy(HfTokenizerFiles.Committed("mistral"), Path.Combine(hf, "tokenizer.json"));
+        File.Copy(TokenizerTestFiles.DemoTokenizer, Path.Combine(hf, "tokenizer.model"));
+        var result = Rest.Onnx.Export.LlamaExporter.Export(hf, Path.Combine(_dir.Path, "onnx"));
+        Assert.That(result.Manifest.TokenizerFile, Is.EqualTo("tokenizer.json"));
+        Assert.That(result.Manifest.TokenizerFingerprint, Is.EqualTo(TokenizerFingerprint.OfPath(Path.Combine(hf, "tokenizer.json"))));
+        Assert.That(File.Exists(Path.Combine(_dir.Path, "onnx", "tokenizer.model")), Is.True, "both files are still copied");
+    }
+
+    [Test]
+    public void AMissingNativeLibraryNamesThePackageToAdd()
+    {
+        // Platforms other than linux-x64 get this from Load (the DllNotFoundException is its inner exception).
+        var e = Rest.Onnx.Tokenization.HuggingFace.NativeHfTokenizer.MissingNative("m/tokenizer.json", new DllNotFoundException("hf_tokenizers"));
+        Assert.That(e.Message, Does.Contain($"Tokenizers.DotNet.runtime.{System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier}")
+            .And.Contain("m/tokenizer.json").And.Contain("tokenizer.model"));
+        Assert.That(e.InnerException, Is.InstanceOf<DllNotFoundException>());
+    }
+
+    [Test]
     public void SentencePieceKeepsControlPiecesWhenAsked()
     {
         var t = TextTokenizer.Load(TokenizerTestFiles.DemoTokenizer);
