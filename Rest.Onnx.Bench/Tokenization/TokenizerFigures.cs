@@ -39,8 +39,10 @@ internal static class TokenizerFigures
                     continue;
                 }
                 var cases = ReadGolden(name);
+                var loadClock = Stopwatch.StartNew();
                 var ours = TextTokenizer.Load(path);
-                Report(output, name, cases, "TextTokenizer (HF tokenizers' Rust core)", t => ours.Encode(t));
+                var loadMs = loadClock.Elapsed.TotalMilliseconds;
+                Report(output, name, cases, $"TextTokenizer (HF tokenizers' Rust core; Load {loadMs:F0} ms)", t => ours.Encode(t));
                 Func<string, int[]>? alternative = null;
                 string label;
                 try
