@@ -57,6 +57,7 @@ public class TokenizeAndBuildWithTokenizerJsonTests
     }
 
     [Test]
+    [NonParallelizable]
     public void TokenizeMatchesTheGoldenIdsThroughTheCommandLine()
     {
         var golden = HfTokenizerFiles.ReadGolden("qwen3").Cases.First(c => c.Text.Contains("<|im_start|>", StringComparison.Ordinal));
@@ -75,6 +76,43 @@ public class TokenizeAndBuildWithTokenizerJsonTests
         Assert.That(code, Is.Zero, error.ToString());
         using var doc = JsonDocument.Parse(output.ToString());
         Assert.That(doc.RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()), Is.EqualTo(golden.Ids));
+    }
+
+    private static (int Code, string Out, string Error) RunCli(params string[] args)
+    {
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        Console.SetOut(output);
+        Console.SetError(error);
+        try { return (Cli.Run(args), output.ToString(), error.ToString()); }
+        finally
+        {
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+        }
+    }
+
+    [Test]
+    [NonParallelizable]
+    public void BuildAndInfoFromTheCommandLineWithATokenizerJson()
+    {
+        // The failing command: build --tokenizer tokenizer.json used to report "malformed protobuf".
+        var text = _temp.PathOf("code.py");
+        File.WriteAllText(text, Code);
+        var store = _temp.PathOf("cli.restds");
+        var tokenizer = HfTokenizerFiles.Committed("qwen3");
+        var (code, _, error) = RunCli("build", "--tokenizer", tokenizer, "--output", store, "--quiet", text);
+        Assert.That(code, Is.Zero, error);
+        (code, var info, error) = RunCli("info", store, "--tokenizer", tokenizer, "--json");
+        Assert.That(code, Is.Zero, error);
+        using var doc = JsonDocument.Parse(info);
+        Assert.That(doc.RootElement.GetProperty("tokenWidthBytes").GetInt32(), Is.EqualTo(4));
+        Assert.That(doc.RootElement.GetProperty("tokenizer").GetProperty("matches").GetBoolean(), Is.True);
+        Assert.That(doc.RootElement.GetProperty("tokenizer").GetProperty("format").GetString(), Is.EqualTo("tokenizer.json"));
+        (code, info, _) = RunCli("info", store, "--tokenizer", HfTokenizerFiles.Committed("mistral"));
+        Assert.That(code, Is.Zero);
+        Assert.That(info, Does.Contain("tokenizer matches:     NO"));
     }
 
     [Test]

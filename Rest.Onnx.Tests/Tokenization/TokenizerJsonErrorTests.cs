@@ -39,6 +39,9 @@ public class TokenizerJsonErrorTests
         Assert.That(e!.Message, Does.Contain("no \"model\" object"));
         e = Assert.Throws<InvalidDataException>(() => TextTokenizer.Load(Write("""{"model": {"type": "BPE", "vocab": {"a": 0}, """)));
         Assert.That(e!.Message, Does.Contain("not valid JSON"));
+        // A .json file is read as JSON whatever its first byte (not as a SentencePiece protobuf).
+        e = Assert.Throws<InvalidDataException>(() => TextTokenizer.Load(Write("""[1, 2]""")));
+        Assert.That(e!.Message, Does.Contain("not a Hugging Face tokenizer.json"));
     }
 
     [Test]

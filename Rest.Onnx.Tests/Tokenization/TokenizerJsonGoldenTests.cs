@@ -11,7 +11,6 @@ namespace Rest.Onnx.Tests.Tokenization;
 [TestFixture("qwen3")]
 [TestFixture("mistral")]
 [TestFixture("llama3")]
-[Parallelizable(ParallelScope.Self)]
 public class TokenizerJsonGoldenTests(string name)
 {
     private TextTokenizer _tokenizer = null!;

@@ -82,7 +82,7 @@ public sealed class TextTokenizer
         }
         var bytes = File.ReadAllBytes(path);
         var fingerprint = TokenizerFingerprint.OfBytes(bytes);
-        if (LooksLikeJson(bytes))
+        if (LooksLikeJson(bytes) || path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
             return new TextTokenizer(HfJsonBackend.Load(bytes, path), TokenizerFormat.HuggingFaceJson, fingerprint, path, ignored);
         var model = SentencePieceModel.Parse(bytes, path);
         var encoder = new BpeEncoder(model, path);
