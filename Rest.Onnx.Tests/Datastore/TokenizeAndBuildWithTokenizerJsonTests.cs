@@ -39,7 +39,7 @@ public class TokenizeAndBuildWithTokenizerJsonTests
     [TestCase("demo")]
     public void TokenizePrintsTheIdsOfTheTextExactly(string name)
     {
-        var tokenizer = TextTokenizer.Load(TokenizerPath(name));
+        var tokenizer = HfTokenizerFiles.Load(TokenizerPath(name));
         using var output = new StringWriter();
         using var error = new StringWriter();
         Assert.That(TokenizeCommand.Run(TokenizerPath(name), Code, null, json: false, output, error), Is.Zero, error.ToString());
@@ -136,7 +136,7 @@ public class TokenizeAndBuildWithTokenizerJsonTests
     [TestCase("demo", 2)]
     public void BuildFromTextStoresTheTokenizersIdsAtTheRightWidth(string name, int width)
     {
-        var tokenizer = TextTokenizer.Load(TokenizerPath(name));
+        var tokenizer = HfTokenizerFiles.Load(TokenizerPath(name));
         var docs = new[] { Code, "The quick brown fox<|im_end|> jumps.\n", "    return x  # 𝐀𝐁 ٣٤ \t\n" };
         var files = docs.Select((d, i) =>
         {
@@ -165,7 +165,7 @@ public class TokenizeAndBuildWithTokenizerJsonTests
         if (width == 4) Assert.That(expected.Max(), Is.GreaterThan(65_535), "the 32-bit path must see ids above 16 bits");
 
         // Another tokenizer's fingerprint keeps today's mismatch error.
-        var other = TextTokenizer.Load(TokenizerPath(name == "qwen3" ? "mistral" : "qwen3"));
+        var other = HfTokenizerFiles.Load(TokenizerPath(name == "qwen3" ? "mistral" : "qwen3"));
         Assert.Throws<TokenizerMismatchException>(() => DatastoreReader.Open(store, other.Fingerprint));
     }
 
@@ -174,7 +174,7 @@ public class TokenizeAndBuildWithTokenizerJsonTests
     {
         var path = HfTokenizerFiles.PathFor("llama3", out var reason);
         if (path is null) Assert.Ignore(reason);
-        var tokenizer = TextTokenizer.Load(path);
+        var tokenizer = HfTokenizerFiles.Load(path);
         var file = _temp.PathOf("code.py");
         File.WriteAllText(file, Code);
         var store = _temp.PathOf("llama3.restds");

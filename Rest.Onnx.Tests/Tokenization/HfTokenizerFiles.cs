@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Rest.Onnx.Tokenization;
 
 namespace Rest.Onnx.Tests.Tokenization;
 
@@ -40,6 +41,18 @@ internal static class HfTokenizerFiles
                 input.CopyTo(output);
             s_unpacked[name] = path;
             return path;
+        }
+    }
+
+    private static readonly Dictionary<string, TextTokenizer> s_loaded = [];
+
+    /// <summary>One shared <see cref="TextTokenizer"/> per file (thread-safe, read-only), so tests pay the load once.</summary>
+    public static TextTokenizer Load(string path)
+    {
+        lock (s_gate)
+        {
+            if (!s_loaded.TryGetValue(path, out var tokenizer)) s_loaded[path] = tokenizer = TextTokenizer.Load(path);
+            return tokenizer;
         }
     }
 

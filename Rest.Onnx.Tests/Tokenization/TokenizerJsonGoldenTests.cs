@@ -23,7 +23,7 @@ public class TokenizerJsonGoldenTests(string name)
         if (path is null) Assert.Ignore(reason);
         var (sha, cases) = HfTokenizerFiles.ReadGolden(name);
         Assert.That(HfTokenizerFiles.Sha256Of(path), Is.EqualTo(sha), $"{path} is not the file the golden ids were made from.");
-        _tokenizer = TextTokenizer.Load(path);
+        _tokenizer = HfTokenizerFiles.Load(path);
         _cases = cases;
     }
 
