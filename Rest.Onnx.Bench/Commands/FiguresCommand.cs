@@ -20,6 +20,12 @@ internal static class FiguresCommand
             DatastoreFigures.Run(p.InvocationConfiguration.Output, p.GetValue(tokens));
             return Cli.Success;
         });
-        return new Command("figures", "plain-stopwatch figures") { datastore };
+        var tokenizers = new Command("tokenizers", "tokenizer exactness against Hugging Face's golden ids and encode MB/s: TextTokenizer vs Microsoft.ML.Tokenizers");
+        tokenizers.SetAction(p =>
+        {
+            Tokenization.TokenizerFigures.Run(p.InvocationConfiguration.Output);
+            return Cli.Success;
+        });
+        return new Command("figures", "plain-stopwatch figures") { datastore, tokenizers };
     }
 }

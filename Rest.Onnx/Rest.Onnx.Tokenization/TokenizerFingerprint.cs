@@ -12,8 +12,8 @@ public static class TokenizerFingerprint
     /// <summary>Prefix naming the hash, so the format can change without ambiguity.</summary>
     public const string Scheme = "xxh3-64:";
 
-    /// <summary>File names searched, in order, when a folder is given.</summary>
-    public static readonly IReadOnlyList<string> TokenizerFileNames = ["tokenizer.model", "tokenizer.json"];
+    /// <summary>File names searched, in order, when a folder is given: tokenizer.json first, as Hugging Face transformers prefers it.</summary>
+    public static readonly IReadOnlyList<string> TokenizerFileNames = ["tokenizer.json", "tokenizer.model"];
 
     /// <summary>Fingerprint of the bytes of one tokenizer file.</summary>
     public static string OfBytes(ReadOnlySpan<byte> tokenizerFile)

@@ -16,6 +16,7 @@ internal static class Program
         root.Add(BuildCommand.Create());
         root.Add(InfoCommand.Create());
         root.Add(QueryCommand.Create());
+        root.Add(TokenizeCommand.Create());
         return Cli.Run(root, args, output, error, e => e is DatastoreBuildException or DatastoreFormatException);
     }
 }

@@ -95,7 +95,8 @@ public static class LlamaExporter
             var destination = Path.Combine(outFolder, name);
             if (!string.Equals(Path.GetFullPath(source), Path.GetFullPath(destination), StringComparison.Ordinal))
                 File.Copy(source, destination, overwrite: true);
-            if (tokenizerFile is null && (name == "tokenizer.model" || name == "tokenizer.json")) tokenizerFile = name;
+            // The runtime loads tokenizer.json when both are there (as HF does), so its fingerprint is the one recorded.
+            if (name == "tokenizer.json" || (name == "tokenizer.model" && tokenizerFile is null)) tokenizerFile = name;
         }
 
         var manifest = new ModelManifest

@@ -28,6 +28,7 @@ internal sealed class BpeEncoder
     private readonly bool _hasUnused;
     private readonly int _maxPieceLength;
     private readonly byte[][] _surfaces;
+    private byte[][]? _surfacesWithControl;
 
     [ThreadStatic] private static Workspace? t_workspace;
 
@@ -108,29 +109,34 @@ internal sealed class BpeEncoder
         }
     }
 
-    /// <summary>Decodes ids to text; control ids (BOS, EOS, pad) produce nothing.</summary>
+    /// <summary>Decodes ids to text; control ids (BOS, EOS, pad) produce nothing unless <paramref name="keepControl"/>, which writes their piece text.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An id is outside the vocabulary.</exception>
-    public string Decode(ReadOnlySpan<int> ids)
+    public string Decode(ReadOnlySpan<int> ids, bool keepControl = false)
     {
+        var surfaces = keepControl ? _surfacesWithControl ??= BuildSurfaces(_model, keepControl: true) : _surfaces;
         var total = 0;
         foreach (var id in ids)
         {
-            if ((uint)id >= (uint)_surfaces.Length)
-                throw new ArgumentOutOfRangeException(nameof(ids), id, $"Token id {id} is outside the vocabulary [0, {_surfaces.Length}).");
-            total += _surfaces[id].Length;
+            if ((uint)id >= (uint)surfaces.Length)
+                throw new ArgumentOutOfRangeException(nameof(ids), id, $"Token id {id} is outside the vocabulary [0, {surfaces.Length}).");
+            total += surfaces[id].Length;
         }
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(total, 1));
         try
         {
             var length = 0;
+            var afterControl = false;
             foreach (var id in ids)
             {
-                var surface = _surfaces[id];
+                var surface = surfaces[id];
                 if (surface.Length == 0) continue;
-                // SentencePiece drops the space that add_dummy_prefix put in front of the first piece.
-                var skip = length == 0 && _model.AddDummyPrefix && !_model.TreatWhitespaceAsSuffix && surface[0] == (byte)' ' && _model.Types[id] != PieceType.Byte ? 1 : 0;
+                // SentencePiece drops the space that add_dummy_prefix put in front of the first piece; with control
+                // pieces kept, each run between them is decoded alike (as transformers' slow Llama tokenizer does).
+                var control = _model.Types[id] == PieceType.Control;
+                var skip = (length == 0 || afterControl) && !control && _model.AddDummyPrefix && !_model.TreatWhitespaceAsSuffix && surface[0] == (byte)' ' && _model.Types[id] != PieceType.Byte ? 1 : 0;
                 surface.AsSpan(skip).CopyTo(buffer.AsSpan(length));
                 length += surface.Length - skip;
+                afterControl = control;
             }
             if (length > 0 && _model.AddDummyPrefix && _model.TreatWhitespaceAsSuffix && buffer[length - 1] == (byte)' ') length--;
             return Encoding.UTF8.GetString(buffer, 0, length);
@@ -138,7 +144,7 @@ internal sealed class BpeEncoder
         finally { ArrayPool<byte>.Shared.Return(buffer); }
     }
 
-    private static byte[][] BuildSurfaces(SentencePieceModel model)
+    private static byte[][] BuildSurfaces(SentencePieceModel model, bool keepControl = false)
     {
         var surfaces = new byte[model.Pieces.Length][];
         for (var id = 0; id < surfaces.Length; id++)
@@ -146,7 +152,7 @@ internal sealed class BpeEncoder
             var piece = model.Pieces[id];
             surfaces[id] = model.Types[id] switch
             {
-                PieceType.Control => [],
+                PieceType.Control => keepControl ? Encoding.UTF8.GetBytes(piece) : [],
                 PieceType.Unknown => Encoding.UTF8.GetBytes(" \u2047 "),
                 PieceType.Byte => [Convert.ToByte(piece.Substring(3, 2), 16)],
                 _ => Encoding.UTF8.GetBytes(model.EscapeWhitespaces ? piece.Replace(SpaceSymbol, ' ') : piece),

@@ -169,7 +169,8 @@ public sealed class RestModel : IDisposable
 
     private static TextTokenizer? LoadTokenizer(string folder, ModelManifest config)
     {
-        var path = Path.Combine(folder, config.TokenizerFile ?? "tokenizer.model");
+        var path = Path.Combine(folder, config.TokenizerFile
+            ?? (File.Exists(Path.Combine(folder, "tokenizer.json")) ? "tokenizer.json" : "tokenizer.model"));
         if (!File.Exists(path)) return null;
         var tokenizer = TextTokenizer.Load(path);
         if (config.TokenizerFingerprint is { } expected && tokenizer.Fingerprint != expected)

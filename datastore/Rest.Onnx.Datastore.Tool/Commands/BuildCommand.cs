@@ -20,7 +20,7 @@ internal static class BuildCommand
         var format = Cli.Choice("--format",
             "text: one document per file; jsonl: one document per line from --field; ids: one document per line of space-separated token ids",
             "text", ("text", CorpusFormat.Text), ("jsonl", CorpusFormat.Jsonl), ("ids", CorpusFormat.PreTokenized));
-        var tokenizerOption = new Option<string>("--tokenizer") { Description = "tokenizer.model or model folder (required for text and jsonl)", HelpName = "PATH" };
+        var tokenizerOption = new Option<string>("--tokenizer") { Description = "tokenizer.json, tokenizer.model or model folder (tokenizer.json first; required for text and jsonl)", HelpName = "PATH" };
         var field = new Option<string>("--field") { Description = "JSONL field holding the text", HelpName = "NAME", DefaultValueFactory = _ => "text" };
         var pattern = new Option<string>("--pattern") { Description = "file-name pattern inside folders, e.g. '*.py'", HelpName = "GLOB", DefaultValueFactory = _ => "*" };
         var vocabSize = new Option<int?>("--vocab-size") { Description = "vocabulary size (required for ids without --tokenizer)", HelpName = "N" }.InRange(1, int.MaxValue);

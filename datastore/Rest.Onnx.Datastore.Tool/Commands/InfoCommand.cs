@@ -13,10 +13,15 @@ internal static class InfoCommand
         var file = new Argument<string>("FILE") { Description = "the datastore file" }.RejectingOptions();
         var verify = Cli.Flag("--verify", "recompute every section checksum (reads the whole file); exit code 1 on corruption");
         var json = Cli.Flag("--json", "machine-readable output");
+        var tokenizerOption = new Option<string?>("--tokenizer")
+        {
+            Description = "also print which tokenizer file PATH resolves to (tokenizer.json before tokenizer.model in a folder) and whether its fingerprint matches the datastore's",
+            HelpName = "PATH",
+        };
         var command = new Command("info",
             "print a datastore's header (format version, vocabulary, token width, separator, tokenizer fingerprint, build parameters) and every shard's size")
         {
-            file, verify, json,
+            file, verify, json, tokenizerOption,
         };
         command.SetAction(p =>
         {
@@ -31,14 +36,15 @@ internal static class InfoCommand
                 reader.Verify();
                 verifyMs = clock.Elapsed.TotalMilliseconds;
             }
-            if (p.GetValue(json)) WriteJson(output, reader, openMs, verifyMs);
-            else WriteText(output, reader, openMs, verifyMs);
+            var tokenizer = p.GetValue(tokenizerOption) is { } tokenizerPath ? Tokenization.TextTokenizer.Load(tokenizerPath) : null;
+            if (p.GetValue(json)) WriteJson(output, reader, openMs, verifyMs, tokenizer);
+            else WriteText(output, reader, openMs, verifyMs, tokenizer);
             return Cli.Success;
         });
         return command;
     }
 
-    private static void WriteText(TextWriter output, DatastoreReader r, double openMs, double? verifyMs)
+    private static void WriteText(TextWriter output, DatastoreReader r, double openMs, double? verifyMs, Tokenization.TextTokenizer? tokenizer)
     {
         output.WriteLine($"file:                  {r.Path} ({r.FileLength:N0} bytes, opened in {openMs:F2} ms)");
         output.WriteLine($"format version:        {r.FormatVersion}");
@@ -48,6 +54,11 @@ internal static class InfoCommand
         output.WriteLine($"tokens:                {r.TokenCount:N0}");
         output.WriteLine($"max shard tokens:      {r.MaxShardTokens:N0}");
         output.WriteLine($"tokenizer fingerprint: {(r.TokenizerFingerprint.Length == 0 ? "(none)" : r.TokenizerFingerprint)}");
+        if (tokenizer is not null)
+        {
+            output.WriteLine($"tokenizer:             {tokenizer.Description}");
+            output.WriteLine($"tokenizer matches:     {(tokenizer.Fingerprint == r.TokenizerFingerprint ? "yes" : $"NO (it is {tokenizer.Fingerprint})")}");
+        }
         output.WriteLine($"build parameters:      {r.BuildParameters}");
         output.WriteLine($"shards:                {r.Shards.Count}");
         foreach (var s in r.Shards)
@@ -55,7 +66,7 @@ internal static class InfoCommand
         if (verifyMs is { } ms) output.WriteLine($"checksums:             OK (verified in {ms:F0} ms)");
     }
 
-    private static void WriteJson(TextWriter output, DatastoreReader r, double openMs, double? verifyMs)
+    private static void WriteJson(TextWriter output, DatastoreReader r, double openMs, double? verifyMs, Tokenization.TextTokenizer? tokenizer)
     {
         // Through the output writer (not the raw stream) so JSON and text share one writer and callers can redirect it.
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
@@ -72,6 +83,16 @@ internal static class InfoCommand
             w.WriteNumber("tokens", r.TokenCount);
             w.WriteNumber("maxShardTokens", r.MaxShardTokens);
             w.WriteString("tokenizerFingerprint", r.TokenizerFingerprint);
+            if (tokenizer is not null)
+            {
+                w.WriteStartObject("tokenizer");
+                w.WriteString("path", tokenizer.SourcePath);
+                w.WriteString("format", tokenizer.Format == Tokenization.TokenizerFormat.HuggingFaceJson ? "tokenizer.json" : "tokenizer.model");
+                w.WriteString("fingerprint", tokenizer.Fingerprint);
+                w.WriteBoolean("matches", tokenizer.Fingerprint == r.TokenizerFingerprint);
+                if (tokenizer.IgnoredFile is { } ignored) w.WriteString("ignoredFile", ignored);
+                w.WriteEndObject();
+            }
             w.WritePropertyName("buildParameters");
             using (var parameters = JsonDocument.Parse(r.BuildParameters)) parameters.WriteTo(w);
             w.WriteStartArray("shards");
