@@ -23,6 +23,12 @@ internal sealed record MainJobOptions
 
     public int MaxNewTokens { get; init; } = 128;
 
+    /// <summary>
+    /// A prompt too long for the model's positions with <see cref="MaxNewTokens"/> is left-truncated to fit (its end
+    /// kept) instead of skipped; either way the job goes on and the report counts it.
+    /// </summary>
+    public bool TruncatePrompts { get; init; }
+
     /// <summary>Strategies to run; None always runs, it is the reference.</summary>
     public IReadOnlyList<string> Strategies { get; init; } = ["none", "rest", "promptlookup", "hybrid", "genai"];
 
@@ -66,6 +72,7 @@ internal sealed record MainJobOptions
           --prompts FILE        JSONL with a "prompt" field per line (default: demo dev prompts)
           --prompt-count N      first N prompts only
           --max-new-tokens N    tokens per prompt (default 128)
+          --truncate-prompts    keep the end of a prompt too long for the model's positions (default: skip it)
           --strategies LIST     comma list of none,rest,promptlookup,hybrid,genai (default all)
           --budgets LIST        draft budgets to sweep (default 4,8,16,32,64)
           --draft-mode MODE     exact (all occurrences; default) | sampled (the reference: first k=5000 occurrences)
@@ -101,6 +108,7 @@ internal sealed record MainJobOptions
                 "--prompts" => o with { Prompts = Value() },
                 "--prompt-count" => o with { PromptCount = Int() },
                 "--max-new-tokens" => o with { MaxNewTokens = Int() },
+                "--truncate-prompts" => o with { TruncatePrompts = true },
                 "--strategies" => o with { Strategies = ParseStrategies(Value()) },
                 "--budgets" => o with { Budgets = ParseBudgets(Value()) },
                 "--draft-mode" => o with { DraftMode = Enum.TryParse<DraftMode>(Value(), true, out var m) ? m : throw new ArgumentException($"--draft-mode must be sampled or exact, got '{args[i]}'.") },
