@@ -9,9 +9,12 @@ internal static class DemoModelCli
         rest-demo-model: the demo model's data pipeline.
 
           prepare --out <dir> [--tokenizer <tokenizer.model|folder>] [--corpus <root>] [--prompts <file>]
+                  [--context-prompts <file>]
               Tokenizes the training and held-out splits (documents joined with EOS) into
               <dir>/train.bin and <dir>/valid.bin (uint16 little-endian ids) with <dir>/manifest.json,
-              and writes the dev prompts (default export/demo-model/dev-prompts.jsonl).
+              and writes the dev prompts (default export/demo-model/dev-prompts.jsonl: signature + docstring)
+              and the context dev prompts (default export/demo-model/dev-prompts-context.jsonl: whole
+              preceding functions or classes, then signature + docstring).
           corpus-text --out <file> [--split train|heldout] [--corpus <root>]
               Writes the raw text of one split (files concatenated) for spm_train.
           list --split train|heldout [--corpus <root>]

@@ -18,6 +18,15 @@ internal static class PrepareCommand
     /// <summary>Longest prompt in tokens, so prompt + 128 new tokens fits the demo model's 256-token context.</summary>
     public const int MaxPromptTokens = 128;
 
+    /// <summary>Context prompts wanted (a second file, so the 80 short prompts stay as they were).</summary>
+    public const int ContextPromptCount = 80;
+
+    /// <summary>
+    /// Longest context prompt in tokens: HumanEval-like lengths (its prompts run to about 550 tokens with this
+    /// tokenizer), and prompt + 256 new tokens fits the 1,024 positions of demo model v2.
+    /// </summary>
+    public const int MaxContextPromptTokens = 560;
+
     private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };
 
     // Prompts are code: keep quotes and '<' readable instead of \u0022 escapes (the file is never embedded in HTML).
@@ -52,6 +61,9 @@ internal static class PrepareCommand
         var promptsPath = options.GetValueOrDefault("prompts", "export/demo-model/dev-prompts.jsonl");
         var prompts = WriteDevPrompts(corpus, tokenizer, promptsPath);
         Console.WriteLine($"{prompts} dev prompts -> {promptsPath}");
+        var contextPath = options.GetValueOrDefault("context-prompts", "export/demo-model/dev-prompts-context.jsonl");
+        var (count, shortest, median, longest) = WriteContextPrompts(corpus, tokenizer, contextPath);
+        Console.WriteLine($"{count} context dev prompts ({shortest}..{longest} tokens, median {median}) -> {contextPath}");
         return 0;
     }
 
@@ -88,6 +100,37 @@ internal static class PrepareCommand
         return count;
     }
 
+    private static (int Count, int Shortest, int Median, int Longest) WriteContextPrompts(DemoCorpus corpus, TextTokenizer tokenizer, string path)
+    {
+        var candidates = new List<ContextDevPrompt>();
+        foreach (var file in corpus.HeldOut)
+            candidates.AddRange(DevPromptExtractor.ExtractWithContext(file.ReadText(), file.RelativePath, t => tokenizer.Encode(t).Length, MaxContextPromptTokens));
+        var selected = DevPromptExtractor.SelectEvenly(candidates, ContextPromptCount);
+        var builder = new StringBuilder();
+        foreach (var prompt in selected)
+        {
+            builder.Append(JsonSerializer.Serialize(new
+            {
+                prompt = prompt.Prompt,
+                source = new { file = prompt.File, line = prompt.Line },
+                kind = "context",
+                defLine = prompt.DefLine,
+                contextBlocks = prompt.ContextBlocks,
+            }, s_readable));
+            builder.Append('\n');
+        }
+        WriteText(path, builder.ToString());
+        var lengths = selected.Select(p => tokenizer.Encode(p.Prompt).Length).Order().ToList();
+        return lengths.Count == 0 ? (0, 0, 0, 0) : (lengths.Count, lengths[0], lengths[lengths.Count / 2], lengths[^1]);
+    }
+
+    private static void WriteText(string path, string text)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null) Directory.CreateDirectory(directory);
+        File.WriteAllText(path, text, new UTF8Encoding(false));
+    }
+
     private static int WriteDevPrompts(DemoCorpus corpus, TextTokenizer tokenizer, string path)
     {
         var candidates = new List<DevPrompt>();
@@ -105,9 +148,7 @@ internal static class PrepareCommand
             builder.Append(JsonSerializer.Serialize(new { prompt = prompt.Prompt, source = new { file = prompt.File, line = prompt.Line } }, s_readable));
             builder.Append('\n');
         }
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null) Directory.CreateDirectory(directory);
-        File.WriteAllText(path, builder.ToString(), new UTF8Encoding(false));
+        WriteText(path, builder.ToString());
         return selected.Count;
     }
 }
