@@ -43,6 +43,8 @@ def parse_args():
     p.add_argument("--evaluate", default=None,
                    help="comma-separated window lengths: print held-out perplexity (all of valid.bin) by position "
                         "for the --init-from weights at each length, then exit without training")
+    p.add_argument("--evaluate-tokens", type=int, default=0,
+                   help="with --evaluate: only the first N tokens of valid.bin (0: all), the same prefix at every length")
     # Model shape.
     p.add_argument("--vocab", type=int, default=4096)
     p.add_argument("--dim", type=int, default=128)
@@ -300,11 +302,11 @@ def init_from(model, cfg, folder):
 
 
 @torch.no_grad()
-def evaluate_by_position(model, valid, length, batch, device, buckets):
-    """Held-out loss over all of valid.bin in consecutive windows of `length`: overall and per position range."""
+def evaluate_by_position(model, valid, length, batch, device, buckets, limit=0):
+    """Held-out loss over valid.bin (or its first `limit` tokens) in consecutive windows of `length`: overall and per position range."""
     model.eval()
     sums = torch.zeros(length, dtype=torch.float64)
-    windows = (len(valid) - 1) // length
+    windows = (min(len(valid), limit or len(valid)) - 1) // length
     for first in range(0, windows, batch):
         starts = range(first * length, min(windows, first + batch) * length, length)
         block = torch.from_numpy(np.stack([valid[s:s + length + 1] for s in starts]).astype(np.int64)).to(device)
@@ -387,7 +389,7 @@ def main():
             raise SystemExit("--evaluate needs --init-from <checkpoint dir>")
         for length in (int(x) for x in args.evaluate.split(",")):
             began = time.time()
-            loss, count, ranges = evaluate_by_position(model, valid, length, args.batch, device, 256)
+            loss, count, ranges = evaluate_by_position(model, valid, length, args.batch, device, 256, args.evaluate_tokens)
             detail = ", ".join(f"{a}-{b - 1}: {math.exp(l):.2f}" for a, b, l in ranges)
             print(f"windows of {length}: {count:,} tokens, loss {loss:.4f}, perplexity {math.exp(loss):.3f}; "
                   f"by position {detail} ({time.time() - began:.0f} s)", flush=True)
