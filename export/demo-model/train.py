@@ -45,6 +45,9 @@ def parse_args():
                         "for the --init-from weights at each length, then exit without training")
     p.add_argument("--evaluate-tokens", type=int, default=0,
                    help="with --evaluate: only the first N tokens of valid.bin (0: all), the same prefix at every length")
+    p.add_argument("--evaluate-spans", type=int, default=0,
+                   help="with --evaluate: instead of all of valid.bin, N spans of the longest --evaluate length spread evenly "
+                        "over it; shorter lengths cut each span into consecutive windows, so every length predicts the same tokens")
     # Model shape.
     p.add_argument("--vocab", type=int, default=4096)
     p.add_argument("--dim", type=int, default=128)
@@ -301,14 +304,24 @@ def init_from(model, cfg, folder):
     return source["max_position_embeddings"]
 
 
+def spread_starts(valid, span, spans, length):
+    """Window starts for `spans` spans of `span` tokens spread evenly over valid.bin, each cut into windows of `length`."""
+    last = len(valid) - span - 1
+    firsts = [round(i * last / max(spans - 1, 1)) for i in range(spans)]
+    return [f + j * length for f in firsts for j in range(span // length)]
+
+
 @torch.no_grad()
-def evaluate_by_position(model, valid, length, batch, device, buckets, limit=0):
-    """Held-out loss over valid.bin (or its first `limit` tokens) in consecutive windows of `length`: overall and per position range."""
+def evaluate_by_position(model, valid, length, batch, device, buckets, limit=0, starts_all=None):
+    """Held-out loss over valid.bin (its first `limit` tokens, or windows at `starts_all`) in windows of `length`:
+    overall and per position range."""
     model.eval()
     sums = torch.zeros(length, dtype=torch.float64)
-    windows = (min(len(valid), limit or len(valid)) - 1) // length
+    if starts_all is None:
+        starts_all = list(range(0, ((min(len(valid), limit or len(valid)) - 1) // length) * length, length))
+    windows = len(starts_all)
     for first in range(0, windows, batch):
-        starts = range(first * length, min(windows, first + batch) * length, length)
+        starts = starts_all[first:first + batch]
         block = torch.from_numpy(np.stack([valid[s:s + length + 1] for s in starts]).astype(np.int64)).to(device)
         logits = model(block[:, :-1])
         loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), block[:, 1:].reshape(-1), reduction="none")
@@ -387,9 +400,11 @@ def main():
     if args.evaluate:
         if not args.init_from:
             raise SystemExit("--evaluate needs --init-from <checkpoint dir>")
-        for length in (int(x) for x in args.evaluate.split(",")):
+        lengths = [int(x) for x in args.evaluate.split(",")]
+        for length in lengths:
             began = time.time()
-            loss, count, ranges = evaluate_by_position(model, valid, length, args.batch, device, 256, args.evaluate_tokens)
+            starts = spread_starts(valid, max(lengths), args.evaluate_spans, length) if args.evaluate_spans else None
+            loss, count, ranges = evaluate_by_position(model, valid, length, args.batch, device, 256, args.evaluate_tokens, starts)
             detail = ", ".join(f"{a}-{b - 1}: {math.exp(l):.2f}" for a, b, l in ranges)
             print(f"windows of {length}: {count:,} tokens, loss {loss:.4f}, perplexity {math.exp(loss):.3f}; "
                   f"by position {detail} ({time.time() - began:.0f} s)", flush=True)
