@@ -141,18 +141,20 @@ public class DevPromptTests
         Assert.That(lines, Has.Length.InRange(60, 100));
         var tokenizer = TextTokenizer.Load(TokenizerTestFiles.DemoTokenizer);
         var lengths = new List<int>();
+        var labels = new HashSet<string>();
         foreach (var line in lines)
         {
             using var doc = JsonDocument.Parse(line);
             var root = doc.RootElement;
             var prompt = root.GetProperty("prompt").GetString()!;
             var file = root.GetProperty("source").GetProperty("file").GetString()!;
-            var lineNumber = root.GetProperty("source").GetProperty("line").GetInt32();
-            var defLine = root.GetProperty("defLine").GetInt32();
+            var defLine = root.GetProperty("source").GetProperty("line").GetInt32();
+            var lineNumber = root.GetProperty("contextLine").GetInt32();
             Assert.That(root.GetProperty("kind").GetString(), Is.EqualTo("context"));
             Assert.That(root.GetProperty("contextBlocks").GetInt32(), Is.GreaterThanOrEqualTo(1));
             Assert.That(defLine, Is.GreaterThan(lineNumber));
             Assert.That(DemoCorpus.IsHeldOut(file), Is.True, file);
+            Assert.That(labels.Add($"{file}:{defLine}"), Is.True, $"{file}:{defLine} twice: the main job labels runs by file:line");
             var tokens = tokenizer.Encode(prompt).Length;
             Assert.That(tokens + 256, Is.LessThanOrEqualTo(1024), $"{file}:{lineNumber}: prompt + 256 new tokens must fit 1,024 positions");
             lengths.Add(tokens);

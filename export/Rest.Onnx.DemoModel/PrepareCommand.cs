@@ -112,9 +112,11 @@ internal static class PrepareCommand
             builder.Append(JsonSerializer.Serialize(new
             {
                 prompt = prompt.Prompt,
-                source = new { file = prompt.File, line = prompt.Line },
+                // line: the def to continue, as in the short prompts (and unique per prompt, so it labels runs);
+                // contextLine: where the prompt starts.
+                source = new { file = prompt.File, line = prompt.DefLine },
                 kind = "context",
-                defLine = prompt.DefLine,
+                contextLine = prompt.Line,
                 contextBlocks = prompt.ContextBlocks,
             }, s_readable));
             builder.Append('\n');
