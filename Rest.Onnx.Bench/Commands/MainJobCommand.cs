@@ -19,6 +19,7 @@ internal static class MainJobCommand
         var prompts = new Option<string>("--prompts") { Description = "JSONL with a \"prompt\" field per line [default: demo dev prompts]", HelpName = "FILE" };
         var promptCount = new Option<int?>("--prompt-count") { Description = "first N prompts only [default: all]", HelpName = "N" }.InRange(1, int.MaxValue);
         var maxNewTokens = new Option<int>("--max-new-tokens") { Description = "tokens per prompt", HelpName = "N", DefaultValueFactory = _ => defaults.MaxNewTokens }.InRange(1, int.MaxValue);
+        var truncatePrompts = Cli.Flag("--truncate-prompts", "keep the end of a prompt too long for the model's positions [default: skip it, named and counted]");
         var strategies = Strategies(defaults.Strategies);
         var budgets = Cli.PositiveIntList("--budgets", $"draft budgets to sweep, comma separated or repeated [default: {string.Join(',', defaults.Budgets)}]");
         var draftMode = Cli.Choice("--draft-mode", "exact: all occurrences; sampled: the reference, the first k=5000 occurrences", "exact",
@@ -34,7 +35,7 @@ internal static class MainJobCommand
         var warmup = new Option<int>("--warmup") { Description = "warm-up prompts", HelpName = "N", DefaultValueFactory = _ => defaults.Warmup }.InRange(0, int.MaxValue);
         var output = new Option<string>("--out") { Description = "report folder [default: artifacts/main-job]", HelpName = "DIR" };
         var cache = new Option<string>("--cache") { Description = "cache folder for the exported model and datastore [default: .cache/demo]", HelpName = "DIR" };
-        foreach (var option in new Option[] { model, datastore, corpus, prompts, promptCount, maxNewTokens, strategies, budgets, draftMode.Option, minShare, ep.Option, threads, warmup, output, cache })
+        foreach (var option in new Option[] { model, datastore, corpus, prompts, promptCount, maxNewTokens, truncatePrompts, strategies, budgets, draftMode.Option, minShare, ep.Option, threads, warmup, output, cache })
             root.Add(option);
 
         root.SetAction(p => MainJob.Run(defaults with
@@ -45,6 +46,7 @@ internal static class MainJobCommand
             Prompts = p.GetValue(prompts),
             PromptCount = p.GetValue(promptCount) ?? 0,
             MaxNewTokens = p.GetValue(maxNewTokens),
+            TruncatePrompts = p.GetValue(truncatePrompts),
             Strategies = p.ValueOr(strategies, [.. defaults.Strategies]),
             Budgets = p.ValueOr(budgets, [.. defaults.Budgets]),
             DraftMode = draftMode.Get(p),

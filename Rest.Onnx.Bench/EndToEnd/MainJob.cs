@@ -40,18 +40,24 @@ internal static class MainJob
 
         // Tokenize once with the model's tokenizer so every engine sees identical ids.
         TextTokenizer tokenizer;
-        List<int[]> promptIds;
+        IReadOnlyList<PromptPlan> plans;
+        PromptSelectionSummary selection;
         int? bos;
         int maxLength;
         using (var probe = RestModel.Load(exported, new ModelOptions { ExecutionProvider = ExecutionProvider.Cpu }))
         {
             tokenizer = probe.Tokenizer ?? throw new InvalidOperationException($"The model in '{exported}' has no tokenizer.model; the main job needs one to encode prompts.");
             bos = probe.AddsBosToText ? probe.Manifest.BosTokenId : null;
-            promptIds = prompts.Select(p => (bos is { } b ? new[] { b } : []).Concat(tokenizer.Encode(p.Prompt)).ToArray()).ToList();
-            var longest = promptIds.Max(p => p.Length);
+            var encoded = prompts.Select(p => (p.Label, (bos is { } b ? new[] { b } : []).Concat(tokenizer.Encode(p.Prompt)).ToArray())).ToList();
             var positions = probe.Manifest.MaxPositions;
-            if (longest + options.MaxNewTokens > positions)
-                throw new ArgumentException($"A prompt of {longest} tokens plus {options.MaxNewTokens} new tokens exceeds the model's {positions} positions; lower --max-new-tokens.");
+            // A prompt that does not fit is skipped (or left-truncated), named here and counted in the report.
+            plans = PromptFit.Select(encoded, positions, options.MaxNewTokens, options.TruncatePrompts, keepFirst: bos is not null);
+            foreach (var plan in plans)
+                if (PromptFit.Describe(plan, positions, options.MaxNewTokens) is { } line) log.WriteLine(line);
+            selection = PromptFit.Summarise(plans, positions, options.MaxNewTokens, options.TruncatePrompts);
+            log.WriteLine(selection.Describe());
+            plans = plans.Where(p => p.Fate != PromptFate.Skipped).ToList();
+            var longest = plans.Max(p => p.Ids.Length);
             // Room for the longest prompt, its new tokens and a full draft tree, within the model's positions
             // (the engine trims draft trees that would run past the end).
             maxLength = Math.Min(positions, longest + options.MaxNewTokens + options.Budgets.Max() + 1);
@@ -79,50 +85,51 @@ internal static class MainJob
             ["execution provider"] = model.ExecutionProviderInUse.ToString(),
             ["model"] = $"{modelPath} ({model.Manifest.NumLayers} layers, {model.Manifest.NumKvHeads} kv heads x {model.Manifest.HeadSize}, vocab {model.Manifest.VocabSize}, {model.Manifest.Dtype})",
             ["datastore"] = $"{datastorePath} ({datastore.TokenCount:N0} tokens)",
-            ["prompts"] = $"{prompts.Count} from {options.Prompts ?? RepositoryPaths.DemoPrompts}, {options.MaxNewTokens} new tokens each, greedy, {(bos is null ? "no BOS" : "BOS first")}",
+            ["prompts"] = $"{selection.Run} of {prompts.Count} from {options.Prompts ?? RepositoryPaths.DemoPrompts} ({selection.Truncated} left-truncated, {selection.Skipped} skipped as too long), {options.MaxNewTokens} new tokens each, greedy, {(bos is null ? "no BOS" : "BOS first")}",
             ["draft"] = $"mode {options.DraftMode}, min share {options.MinShare}, budgets {string.Join(",", options.Budgets)}, suffix 16..2, k 5000, continuation 10",
             ["warm-up prompts"] = options.Warmup.ToString(CultureInfo.InvariantCulture),
         };
         foreach (var (k, v) in setup) log.WriteLine($"{k}: {v}");
 
         // Warm-up: every config on the first prompts, results discarded.
-        for (var p = 0; p < Math.Min(options.Warmup, promptIds.Count); p++)
+        for (var p = 0; p < Math.Min(options.Warmup, plans.Count); p++)
         {
-            foreach (var config in configs) RunOne(generator, config, promptIds[p], options.MaxNewTokens);
-            genAi?.Generate(promptIds[p], options.MaxNewTokens, stopIds);
+            foreach (var config in configs) RunOne(generator, config, plans[p].Ids, options.MaxNewTokens);
+            genAi?.Generate(plans[p].Ids, options.MaxNewTokens, stopIds);
         }
 
         var runs = new List<RunFigures>();
         var total = Stopwatch.StartNew();
-        for (var p = 0; p < promptIds.Count; p++)
+        for (var r = 0; r < plans.Count; r++)
         {
-            var ids = promptIds[p];
+            // Runs keep the prompt's index in the prompts file, so skipped prompts leave gaps, not shifts.
+            var (p, label, ids) = (plans[r].Index, plans[r].Label, plans[r].Ids);
             var results = new Dictionary<string, (GenerationResult Result, double Wall)>();
             // Rotate the order per prompt so slow drift of the machine does not favour one strategy.
             for (var c = 0; c < configs.Count; c++)
             {
-                var config = configs[(c + p) % configs.Count];
+                var config = configs[(c + r) % configs.Count];
                 results[config.Name] = RunOne(generator, config, ids, options.MaxNewTokens);
             }
             var none = results["none"].Result.Tokens;
             foreach (var config in configs)
             {
                 var (result, wall) = results[config.Name];
-                runs.Add(Figures(p, prompts[p].Label, config, ids.Length, result, wall, none));
+                runs.Add(Figures(p, label, config, ids.Length, result, wall, none));
             }
             if (genAi is not null)
             {
                 var (tokens, elapsed) = genAi.Generate(ids, options.MaxNewTokens, stopIds);
                 var trimmed = tokens.Length > 0 && stopIds.Contains(tokens[^1]) ? tokens[..^1] : tokens;
-                runs.Add(new RunFigures(p, prompts[p].Label, "genai", "genai", 0, ids.Length, trimmed.Length, elapsed.TotalSeconds,
+                runs.Add(new RunFigures(p, label, "genai", "genai", 0, ids.Length, trimmed.Length, elapsed.TotalSeconds,
                     elapsed.TotalSeconds, trimmed.Length, double.NaN, [], 0, 0, 0, 0, trimmed.SequenceEqual(none), trimmed));
             }
-            log.WriteLine($"prompt {p + 1}/{promptIds.Count} ({prompts[p].Label}): " + string.Join(", ",
+            log.WriteLine($"prompt {r + 1}/{plans.Count} (#{p}, {label}): " + string.Join(", ",
                 configs.Select(c => $"{c.Name} {results[c.Name].Result.Statistics.MeanAcceptedTokensPerStep:F2} tok/step")));
         }
         log.WriteLine($"Measured runs took {total.Elapsed.TotalSeconds:F0} s.");
 
-        var report = new MainJobReport { Setup = setup, Runs = runs };
+        var report = new MainJobReport { Setup = setup, Prompts = selection, Runs = runs };
         report.Write(output);
         log.WriteLine();
         log.WriteLine(report.Table());

@@ -23,6 +23,12 @@ internal sealed record MainJobOptions
 
     public int MaxNewTokens { get; init; } = 128;
 
+    /// <summary>
+    /// A prompt too long for the model's positions with <see cref="MaxNewTokens"/> is left-truncated to fit (its end
+    /// kept) instead of skipped; either way the job goes on and the report counts it.
+    /// </summary>
+    public bool TruncatePrompts { get; init; }
+
     /// <summary>Strategies to run; None always runs, it is the reference.</summary>
     public IReadOnlyList<string> Strategies { get; init; } = ["none", "rest", "promptlookup", "hybrid", "genai"];
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Rest.Onnx.Bench.EndToEnd;
 
 namespace Rest.Onnx.Bench.Reporting;
 
@@ -9,6 +10,9 @@ internal sealed class MainJobReport
 {
     public required IReadOnlyDictionary<string, string> Setup { get; init; }
     public required IReadOnlyList<RunFigures> Runs { get; init; }
+
+    /// <summary>Prompts run, left-truncated and skipped as too long for the model; null when not recorded.</summary>
+    public PromptSelectionSummary? Prompts { get; init; }
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -81,6 +85,7 @@ internal sealed class MainJobReport
     public string Table()
     {
         var sb = new StringBuilder();
+        if (Prompts is not null) sb.AppendLine(Prompts.Describe()).AppendLine();
         sb.AppendLine("| strategy | budget | tokens/s | decode tokens/s | mean accepted tokens/step | speedup vs None | median per-prompt speedup | equal to None | draft / model / accept / cache ms per token |");
         sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var s in Summaries)
@@ -102,6 +107,7 @@ internal sealed class MainJobReport
         var json = new
         {
             setup = Setup,
+            prompts = Prompts,
             summaries = Summaries,
             runs = Runs,
         };

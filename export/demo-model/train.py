@@ -8,6 +8,8 @@ Hugging Face layout (config.json, model.safetensors in F32, tokenizer.model), ea
 
   python3 export/demo-model/train.py --data <dir with train.bin valid.bin> --max-minutes 85
   python3 export/demo-model/train.py --data <dir> --max-minutes 85 --resume   # continue after a stop
+  python3 export/demo-model/train.py --data <dir> --init-from <checkpoint dir> --context 1024 ...  # continued training
+  python3 export/demo-model/train.py --data <dir> --init-from <checkpoint dir> --evaluate 256,1024  # perplexity by position
 """
 import argparse
 import csv
@@ -35,6 +37,17 @@ def parse_args():
     p.add_argument("--log", default=os.path.join(HERE, "loss.csv"), help="loss CSV")
     p.add_argument("--state", default=os.path.join(HERE, "train-state.pt"), help="optimizer state for --resume")
     p.add_argument("--resume", action="store_true", help="continue from --state")
+    p.add_argument("--init-from", default=None,
+                   help="Hugging Face checkpoint folder whose weights start the run (same shape; --context may differ: "
+                        "rotary embeddings have no weights); the optimizer and schedule start fresh")
+    p.add_argument("--evaluate", default=None,
+                   help="comma-separated window lengths: print held-out perplexity (all of valid.bin) by position "
+                        "for the --init-from weights at each length, then exit without training")
+    p.add_argument("--evaluate-tokens", type=int, default=0,
+                   help="with --evaluate: only the first N tokens of valid.bin (0: all), the same prefix at every length")
+    p.add_argument("--evaluate-spans", type=int, default=0,
+                   help="with --evaluate: instead of all of valid.bin, N spans of the longest --evaluate length spread evenly "
+                        "over it; shorter lengths cut each span into consecutive windows, so every length predicts the same tokens")
     # Model shape.
     p.add_argument("--vocab", type=int, default=4096)
     p.add_argument("--dim", type=int, default=128)
@@ -58,6 +71,7 @@ def parse_args():
     p.add_argument("--max-steps", type=int, default=0, help="if > 0, the schedule spans steps instead of time")
     p.add_argument("--checkpoint-minutes", type=float, default=5.0)
     p.add_argument("--eval-tokens", type=int, default=32768, help="valid.bin prefix evaluated at each checkpoint (0: all); the final checkpoint adds a full evaluation")
+    p.add_argument("--skip-final-eval", action="store_true", help="no full evaluation after the last checkpoint (slow on a CPU; --evaluate does it)")
     p.add_argument("--keep-best", action="store_true", help="write the HF checkpoint only when valid loss improves (many epochs)")
     p.add_argument("--log-steps", type=int, default=20)
     p.add_argument("--threads", type=int, default=2)
@@ -253,6 +267,71 @@ def save_checkpoint(args, cfg, model, tokenizer_path):
         os.replace(target + ".tmp", target)
 
 
+def read_safetensors(path):
+    """HF names -> F32 tensors from a safetensors file (F32 only, as save_checkpoint writes)."""
+    with open(path, "rb") as f:
+        size = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(size).decode("utf-8"))
+        data = f.read()
+    tensors = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        if entry["dtype"] != "F32":
+            raise SystemExit(f"{path}: {name} is {entry['dtype']}; only F32 is read")
+        begin, end = entry["data_offsets"]
+        array = np.frombuffer(data[begin:end], dtype="<f4").reshape(entry["shape"])
+        tensors[name] = torch.from_numpy(array.copy())
+    return tensors
+
+
+def init_from(model, cfg, folder):
+    """Loads a checkpoint written by save_checkpoint into `model`; every field but max_position_embeddings must match."""
+    with open(os.path.join(folder, "config.json")) as f:
+        source = json.load(f)
+    differ = {k: (source.get(k), v) for k, v in cfg.items() if k != "max_position_embeddings" and source.get(k) != v}
+    if differ:
+        raise SystemExit(f"--init-from {folder}: configuration differs (checkpoint, requested): {differ}")
+    tensors = read_safetensors(os.path.join(folder, "model.safetensors"))
+    state = {name[len("model."):] if name.startswith("model.") else name: t for name, t in tensors.items()}
+    expected = set(model.state_dict())
+    if set(state) != expected:
+        raise SystemExit(f"--init-from {folder}: tensor names differ: missing {sorted(expected - set(state))}, "
+                         f"unexpected {sorted(set(state) - expected)}")
+    if cfg["tie_word_embeddings"] and not torch.equal(state["embed_tokens.weight"], state["lm_head.weight"]):
+        raise SystemExit(f"--init-from {folder}: tied embeddings, but lm_head.weight differs from embed_tokens.weight")
+    model.load_state_dict(state)
+    return source["max_position_embeddings"]
+
+
+def spread_starts(valid, span, spans, length):
+    """Window starts for `spans` spans of `span` tokens spread evenly over valid.bin, each cut into windows of `length`."""
+    last = len(valid) - span - 1
+    firsts = [round(i * last / max(spans - 1, 1)) for i in range(spans)]
+    return [f + j * length for f in firsts for j in range(span // length)]
+
+
+@torch.no_grad()
+def evaluate_by_position(model, valid, length, batch, device, buckets, limit=0, starts_all=None):
+    """Held-out loss over valid.bin (its first `limit` tokens, or windows at `starts_all`) in windows of `length`:
+    overall and per position range."""
+    model.eval()
+    sums = torch.zeros(length, dtype=torch.float64)
+    if starts_all is None:
+        starts_all = list(range(0, ((min(len(valid), limit or len(valid)) - 1) // length) * length, length))
+    windows = len(starts_all)
+    for first in range(0, windows, batch):
+        starts = starts_all[first:first + batch]
+        block = torch.from_numpy(np.stack([valid[s:s + length + 1] for s in starts]).astype(np.int64)).to(device)
+        logits = model(block[:, :-1])
+        loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), block[:, 1:].reshape(-1), reduction="none")
+        sums += loss.view(len(starts), length).sum(0).double().cpu()
+    model.train()
+    edges = list(range(0, length, buckets)) + [length]
+    ranges = [(a, b, (sums[a:b].sum() / ((b - a) * windows)).item()) for a, b in zip(edges, edges[1:])]
+    return (sums.sum() / (length * windows)).item(), windows * length, ranges
+
+
 def load_tokens(path):
     return np.memmap(path, dtype="<u2", mode="r")
 
@@ -314,6 +393,22 @@ def main():
 
     cfg = hf_config(args)
     model = LlamaModel(cfg).to(device)
+    if args.init_from:
+        trained_at = init_from(model, cfg, args.init_from)
+        print(f"initialised from {args.init_from} (trained with max_position_embeddings {trained_at}); "
+              f"this run: {args.context}", flush=True)
+    if args.evaluate:
+        if not args.init_from:
+            raise SystemExit("--evaluate needs --init-from <checkpoint dir>")
+        lengths = [int(x) for x in args.evaluate.split(",")]
+        for length in lengths:
+            began = time.time()
+            starts = spread_starts(valid, max(lengths), args.evaluate_spans, length) if args.evaluate_spans else None
+            loss, count, ranges = evaluate_by_position(model, valid, length, args.batch, device, 256, args.evaluate_tokens, starts)
+            detail = ", ".join(f"{a}-{b - 1}: {math.exp(l):.2f}" for a, b, l in ranges)
+            print(f"windows of {length}: {count:,} tokens, loss {loss:.4f}, perplexity {math.exp(loss):.3f}; "
+                  f"by position {detail} ({time.time() - began:.0f} s)", flush=True)
+        return
     params = sum(p.numel() for p in model.parameters())
     print(f"device {device}, bf16 {use_bf16}, params {params:,} "
           f"(non-embedding {params - cfg['vocab_size'] * cfg['hidden_size'] * (1 if args.tie else 2):,}), "
@@ -363,7 +458,7 @@ def main():
         log_file.flush()
         print(f"step {step}: valid loss ({args.eval_tokens or 'all'} tokens) {valid_loss:.4f} (ppl {math.exp(valid_loss):.2f})"
               f"{', checkpoint written' if best['loss'] == valid_loss else ''}", flush=True)
-        if final:
+        if final and not args.skip_final_eval:
             full = evaluate(model, valid, args.context, args.batch, device, autocast, 0)
             print(f"final: valid loss over all of valid.bin {full:.4f} (ppl {math.exp(full):.2f}) for the weights in the last checkpoint written"
                   if best["loss"] == valid_loss else f"final: valid loss over all of valid.bin {full:.4f} for the last weights (not the best, not written)", flush=True)

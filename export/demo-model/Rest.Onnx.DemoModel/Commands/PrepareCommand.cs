@@ -19,6 +19,15 @@ internal static class PrepareCommand
     /// <summary>Longest prompt in tokens, so prompt + 128 new tokens fits the demo model's 256-token context.</summary>
     public const int MaxPromptTokens = 128;
 
+    /// <summary>Context prompts wanted (a second file, so the 80 short prompts stay as they were).</summary>
+    public const int ContextPromptCount = 80;
+
+    /// <summary>
+    /// Longest context prompt in tokens: HumanEval-like lengths (its prompts run to about 550 tokens with this
+    /// tokenizer), and prompt + 256 new tokens fits the 1,024 positions of demo model v2.
+    /// </summary>
+    public const int MaxContextPromptTokens = 560;
+
     private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };
 
     // Prompts are code: keep quotes and '<' readable instead of \u0022 escapes (the file is never embedded in HTML).
@@ -34,19 +43,25 @@ internal static class PrepareCommand
             DefaultValueFactory = _ => "export/demo-model/checkpoint/tokenizer.model",
         };
         var corpusRoot = DemoOptions.Corpus();
-        var promptsPath = new Option<string>("--prompts") { Description = "dev prompts file to write (JSONL)", HelpName = "FILE", DefaultValueFactory = _ => "export/demo-model/dev-prompts.jsonl" };
+        var promptsPath = new Option<string>("--prompts") { Description = "dev prompts file to write (JSONL: signature + docstring)", HelpName = "FILE", DefaultValueFactory = _ => "export/demo-model/dev-prompts.jsonl" };
+        var contextPromptsPath = new Option<string>("--context-prompts")
+        {
+            Description = "context dev prompts file to write (JSONL: whole preceding functions or classes, then signature + docstring)",
+            HelpName = "FILE",
+            DefaultValueFactory = _ => "export/demo-model/dev-prompts-context.jsonl",
+        };
         var command = new Command("prepare",
             "tokenize the training and held-out splits (documents joined with EOS) into <dir>/train.bin and <dir>/valid.bin " +
             "(uint16 little-endian ids) with <dir>/manifest.json, and write the dev prompts")
         {
-            output, tokenizerPath, corpusRoot, promptsPath,
+            output, tokenizerPath, corpusRoot, promptsPath, contextPromptsPath,
         };
         command.SetAction(p => Run(p.InvocationConfiguration.Output, p.GetRequiredValue(output), p.GetRequiredValue(tokenizerPath),
-            p.GetRequiredValue(corpusRoot), p.GetRequiredValue(promptsPath)));
+            p.GetRequiredValue(corpusRoot), p.GetRequiredValue(promptsPath), p.GetRequiredValue(contextPromptsPath)));
         return command;
     }
 
-    private static int Run(TextWriter stdout, string outDir, string tokenizerPath, string corpusRoot, string promptsPath)
+    private static int Run(TextWriter stdout, string outDir, string tokenizerPath, string corpusRoot, string promptsPath, string contextPath)
     {
         var tokenizer = TextTokenizer.Load(tokenizerPath);
         if (tokenizer.VocabularySize > ushort.MaxValue + 1)
@@ -73,6 +88,8 @@ internal static class PrepareCommand
 
         var prompts = WriteDevPrompts(corpus, tokenizer, promptsPath);
         stdout.WriteLine($"{prompts} dev prompts -> {promptsPath}");
+        var (count, shortest, median, longest) = WriteContextPrompts(corpus, tokenizer, contextPath);
+        stdout.WriteLine($"{count} context dev prompts ({shortest}..{longest} tokens, median {median}) -> {contextPath}");
         return Cli.Success;
     }
 
@@ -109,6 +126,39 @@ internal static class PrepareCommand
         return count;
     }
 
+    private static (int Count, int Shortest, int Median, int Longest) WriteContextPrompts(DemoCorpus corpus, TextTokenizer tokenizer, string path)
+    {
+        var candidates = new List<ContextDevPrompt>();
+        foreach (var file in corpus.HeldOut)
+            candidates.AddRange(DevPromptExtractor.ExtractWithContext(file.ReadText(), file.RelativePath, t => tokenizer.Encode(t).Length, MaxContextPromptTokens));
+        var selected = DevPromptExtractor.SelectEvenly(candidates, ContextPromptCount);
+        var builder = new StringBuilder();
+        foreach (var prompt in selected)
+        {
+            builder.Append(JsonSerializer.Serialize(new
+            {
+                prompt = prompt.Prompt,
+                // line: the def to continue, as in the short prompts (and unique per prompt, so it labels runs);
+                // contextLine: where the prompt starts.
+                source = new { file = prompt.File, line = prompt.DefLine },
+                kind = "context",
+                contextLine = prompt.Line,
+                contextBlocks = prompt.ContextBlocks,
+            }, s_readable));
+            builder.Append('\n');
+        }
+        WriteText(path, builder.ToString());
+        var lengths = selected.Select(p => tokenizer.Encode(p.Prompt).Length).Order().ToList();
+        return lengths.Count == 0 ? (0, 0, 0, 0) : (lengths.Count, lengths[0], lengths[lengths.Count / 2], lengths[^1]);
+    }
+
+    private static void WriteText(string path, string text)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null) Directory.CreateDirectory(directory);
+        File.WriteAllText(path, text, new UTF8Encoding(false));
+    }
+
     private static int WriteDevPrompts(DemoCorpus corpus, TextTokenizer tokenizer, string path)
     {
         var candidates = new List<DevPrompt>();
@@ -126,9 +176,7 @@ internal static class PrepareCommand
             builder.Append(JsonSerializer.Serialize(new { prompt = prompt.Prompt, source = new { file = prompt.File, line = prompt.Line } }, s_readable));
             builder.Append('\n');
         }
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null) Directory.CreateDirectory(directory);
-        File.WriteAllText(path, builder.ToString(), new UTF8Encoding(false));
+        WriteText(path, builder.ToString());
         return selected.Count;
     }
 }
