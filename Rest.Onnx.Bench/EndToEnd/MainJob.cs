@@ -50,11 +50,11 @@ internal static class MainJob
             promptIds = prompts.Select(p => (bos is { } b ? new[] { b } : []).Concat(tokenizer.Encode(p.Prompt)).ToArray()).ToList();
             var longest = promptIds.Max(p => p.Length);
             var positions = probe.Manifest.MaxPositions;
-            if (longest + options.MaxNewTokens > positions)
+            if ((long)longest + options.MaxNewTokens > positions)
                 throw new ArgumentException($"A prompt of {longest} tokens plus {options.MaxNewTokens} new tokens exceeds the model's {positions} positions; lower --max-new-tokens.");
             // Room for the longest prompt, its new tokens and a full draft tree, within the model's positions
             // (the engine trims draft trees that would run past the end).
-            maxLength = Math.Min(positions, longest + options.MaxNewTokens + options.Budgets.Max() + 1);
+            maxLength = (int)Math.Min(positions, (long)longest + options.MaxNewTokens + options.Budgets.Max() + 1);
         }
 
         var datastorePath = options.Datastore ?? DemoAssets.EnsureDemoDatastore(cache, tokenizer, options.ExtraCorpus, log);

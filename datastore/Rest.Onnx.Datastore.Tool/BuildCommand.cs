@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Rest.Onnx.Datastore.Building;
 using Rest.Onnx.Tokenization;
 
@@ -74,11 +75,41 @@ internal static class BuildCommand
         };
         var files = CorpusBuilder.ResolveInputs(a.Positionals, corpus.SearchPattern);
         var progress = a.Flag("quiet") ? null : new ConsoleProgress();
-        var summary = CorpusBuilder.Build(output, files, corpus, options, tokenizer, progress);
+        // Ctrl+C and SIGTERM cancel the build, which deletes its temporary file (a second signal kills at once).
+        using var cancel = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext context)
+        {
+            if (cancel.IsCancellationRequested) return;
+            context.Cancel = true;
+            cancel.Cancel();
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        DatastoreBuildSummary summary;
+        try
+        {
+            summary = CorpusBuilder.Build(output, files, corpus, options, tokenizer, progress ?? new WarningsOnly(), cancel.Token);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            Console.Error.WriteLine("build cancelled; no file was written.");
+            return 130;
+        }
         progress?.Finish();
+        if (summary.SkippedSpecialFiles > 0 || summary.InvalidTextFiles > 0)
+            Console.Error.WriteLine($"note: {summary.SkippedSpecialFiles} input(s) skipped as not regular files; {summary.InvalidTextFiles} input(s) binary or not valid UTF-8 ({summary.SkippedInvalidTextFiles} skipped).");
         Console.WriteLine($"wrote {summary.Path}: {summary.Tokens:N0} tokens, {summary.Documents:N0} documents, {summary.Shards} shard(s), " +
                           $"{summary.FileLength / 1048576.0:F1} MiB in {summary.Elapsed.TotalSeconds:F1} s ({summary.Tokens / Math.Max(summary.Elapsed.TotalSeconds, 1e-9) / 1e6:F2} M tokens/s)");
         return 0;
+    }
+
+    /// <summary>With --quiet: warnings only.</summary>
+    private sealed class WarningsOnly : IProgress<DatastoreBuildProgress>
+    {
+        public void Report(DatastoreBuildProgress p)
+        {
+            if (p.Warning is { } warning) Console.Error.WriteLine($"warning: {warning}");
+        }
     }
 
     /// <summary>Progress on stderr, at most a few lines per second, phase changes always.</summary>
@@ -89,6 +120,11 @@ internal static class BuildCommand
 
         public void Report(DatastoreBuildProgress p)
         {
+            if (p.Warning is { } warning)
+            {
+                Console.Error.WriteLine($"warning: {warning}");
+                return;
+            }
             if (p.Phase == _lastPhase && _sinceLast.ElapsedMilliseconds < 500) return;
             _lastPhase = p.Phase;
             _sinceLast.Restart();

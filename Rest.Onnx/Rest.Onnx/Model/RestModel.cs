@@ -135,20 +135,35 @@ public sealed class RestModel : IDisposable
     /// <exception cref="TokenizerMismatchException">The datastore was built with another tokenizer.</exception>
     /// <exception cref="InvalidDataException">The datastore's vocabulary is larger than the model's.</exception>
     /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
-    public RestDatastore OpenDatastore(string path)
+    public RestDatastore OpenDatastore(string path) => OpenDatastore(path, verifyChecksums: false);
+
+    /// <summary>
+    /// Opens a datastore for REST drafting as <see cref="OpenDatastore(string)"/> does and, when
+    /// <paramref name="verifyChecksums"/> is set, checks every section checksum and id first (reads the whole
+    /// file; see docs/datastore-format.md for the cost). Without it a corrupt store costs only draft quality:
+    /// reads are bounds-checked and drafted ids outside the model's vocabulary are dropped.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="DatastoreFormatException">The file is not a valid datastore, or a checksum differs.</exception>
+    /// <exception cref="TokenizerMismatchException">The datastore was built with another tokenizer.</exception>
+    /// <exception cref="InvalidDataException">The datastore's vocabulary is larger than the model's.</exception>
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public RestDatastore OpenDatastore(string path, bool verifyChecksums)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var expected = Manifest.TokenizerFingerprint ?? Tokenizer?.Fingerprint;
         DatastoreReader reader;
         try
         {
-            reader = DatastoreReader.Open(path, expected);
+            reader = DatastoreReader.Open(path, expected, verifyChecksums);
         }
         catch (TokenizerMismatchException e)
         {
+            static string Describe(string fingerprint) => fingerprint.Length == 0 ? "(none recorded: built from token ids)" : fingerprint;
             throw new TokenizerMismatchException(
-                $"Datastore '{e.FilePath}' was built with tokenizer {e.ActualFingerprint}, but model '{Folder}' uses {e.ExpectedFingerprint}: " +
-                "its token ids would mean different text. Rebuild the datastore with the model's tokenizer.", e);
+                $"Datastore '{e.FilePath}' was built with tokenizer {Describe(e.ActualFingerprint)}, but model '{Folder}' uses {Describe(e.ExpectedFingerprint)}: " +
+                "its token ids would mean different text. Rebuild the datastore with the model's tokenizer " +
+                "(for token-id input, give the model's tokenizer fingerprint when building).", e);
         }
         if (reader.VocabularySize > Manifest.VocabSize)
         {
