@@ -88,7 +88,7 @@ internal static class BuildCommand
         DatastoreBuildSummary summary;
         try
         {
-            summary = CorpusBuilder.Build(output, files, corpus, options, tokenizer, progress ?? new WarningsOnly(), cancel.Token);
+            summary = CorpusBuilder.Build(output, files, corpus, options, tokenizer, (IProgress<DatastoreBuildProgress>?)progress ?? new WarningsOnly(), cancel.Token);
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {

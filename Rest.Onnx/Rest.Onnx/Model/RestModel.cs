@@ -39,12 +39,14 @@ public sealed class RestModel : IDisposable
 
         try
         {
+            ManifestGraphCheck.Check(Session, config, Path.Combine(folder, ModelManifest.FileName), modelPath);
             Tokenizer = LoadTokenizer(folder, config);
             AddsBosToText = ReadAddBosToken(folder);
         }
         catch
         {
             Session.Dispose();
+            _backend.Dispose();
             throw;
         }
     }
@@ -87,7 +89,7 @@ public sealed class RestModel : IDisposable
     /// <summary>Opens an exported model folder.</summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException"><c>rest-model.json</c> or the model file is missing (the path is named).</exception>
-    /// <exception cref="InvalidDataException">The config is invalid or ONNX Runtime cannot load the model.</exception>
+    /// <exception cref="InvalidDataException">The config is invalid, disagrees with the graph (names, layers, KV heads, head size, vocabulary, dtype, maxPositions; see docs/runtime.md), or ONNX Runtime cannot load the model.</exception>
     /// <exception cref="ExecutionProviderUnavailableException"><see cref="ExecutionProviderKind.Cuda"/> was requested and CUDA cannot start.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="ModelOptions.MaxSequenceLength"/> exceeds the model's positions.</exception>
     public static RestModel Load(string folder, ModelOptions options)

@@ -118,7 +118,7 @@ public static class CorpusBuilder
             var kind = FileKinds.Of(file);
             if (kind != FileKind.Regular)
             {
-                if (kind is FileKind.Missing or FileKind.Directory) throw new DatastoreBuildException($"Input '{file}' is {FileKinds.Describe(kind)}: it is not a file to read.");
+                if (kind is FileKind.Missing or FileKind.Directory) throw new DatastoreBuildException($"Cannot read input '{file}': it is {FileKinds.Describe(kind)}.");
                 special++;
                 writer.Warn($"skipped input '{file}': it is {FileKinds.Describe(kind)}, not a regular file.");
                 continue;
