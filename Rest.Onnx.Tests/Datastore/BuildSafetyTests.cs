@@ -139,6 +139,12 @@ public class BuildSafetyTests
         Assert.That(skipped.SkippedInvalidTextFiles, Is.EqualTo(2));
         Assert.That(skipped.Tokens, Is.EqualTo(3));
 
+        // UTF-16 with a byte-order mark is text, decoded as File.ReadAllText does.
+        var utf16 = _temp.PathOf("utf16.txt");
+        File.WriteAllText(utf16, "abc", new System.Text.UnicodeEncoding(bigEndian: false, byteOrderMark: true));
+        var wide = CorpusBuilder.BuildWithEncoder(_temp.PathOf("w.rds"), [utf16], new CorpusOptions { SkipInvalidText = true }, options, Letters, null, default);
+        Assert.That((wide.InvalidTextFiles, wide.Tokens), Is.EqualTo((0L, 3L)));
+
         // Line formats are checked by a streaming scan.
         var jsonl = _temp.PathOf("bad.jsonl");
         File.WriteAllBytes(jsonl, [.. "{\"text\": \"ab\"}\n{\"text\": \"a"u8.ToArray(), 0xFF, .. "\"}\n"u8.ToArray()]);

@@ -10,6 +10,8 @@ internal static class TextCheck
     /// <summary>The problem with <paramref name="bytes"/> as UTF-8 text, or null when it is clean text.</summary>
     public static string? Classify(ReadOnlySpan<byte> bytes)
     {
+        // UTF-16/32 text with a byte-order mark is text (File.ReadAllText decodes it); it is not checked further.
+        if (HasWideByteOrderMark(bytes)) return null;
         var nul = bytes.IndexOf((byte)0);
         if (nul >= 0) return $"looks binary (a NUL byte at offset {nul})";
         var bad = Utf8.IsValid(bytes) ? -1 : FirstInvalid(bytes);
@@ -33,6 +35,7 @@ internal static class TextCheck
                 var read = stream.Read(buffer, carried, Chunk);
                 var final = read == 0;
                 var span = buffer.AsSpan(0, carried + read);
+                if (offset == 0 && HasWideByteOrderMark(span)) return null;
                 var nul = span[carried..].IndexOf((byte)0);
                 if (nul >= 0) return $"looks binary (a NUL byte at offset {offset + carried + nul})";
                 var status = Utf8.ToUtf16(span, chars, out var consumed, out _, replaceInvalidSequences: false, isFinalBlock: final);
@@ -55,9 +58,15 @@ internal static class TextCheck
         }
     }
 
-    /// <summary>Decodes as <see cref="File.ReadAllText(string)"/> does: a UTF-8 byte-order mark is dropped, bad sequences become U+FFFD.</summary>
-    public static string Decode(ReadOnlySpan<byte> bytes)
-        => Encoding.UTF8.GetString(bytes.StartsWith("\uFEFF"u8) ? bytes[3..] : bytes);
+    /// <summary>Decodes as <see cref="File.ReadAllText(string)"/> does: byte-order marks are honoured, bad UTF-8 sequences become U+FFFD.</summary>
+    public static string Decode(byte[] bytes)
+    {
+        using var reader = new StreamReader(new MemoryStream(bytes, writable: false), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return reader.ReadToEnd();
+    }
+
+    private static bool HasWideByteOrderMark(ReadOnlySpan<byte> bytes)
+        => bytes.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || bytes.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]);
 
     private static int FirstInvalid(ReadOnlySpan<byte> bytes)
     {
