@@ -127,7 +127,7 @@ public sealed unsafe class DatastoreReader : IDisposable
 
     /// <summary>
     /// Opens a datastore and, when <paramref name="verifyChecksums"/> is set, runs <see cref="Verify"/> before
-    /// returning (reads the whole file: about one second per 100M tokens with a warm page cache, see
+    /// returning (reads the whole file: about 0.2 s per 100M tokens with a warm page cache, see
     /// docs/datastore-format.md). Without it, open costs the same for any file size.
     /// </summary>
     /// <param name="path">The datastore file.</param>
