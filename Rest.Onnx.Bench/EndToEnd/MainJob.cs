@@ -60,7 +60,7 @@ internal static class MainJob
             var longest = plans.Max(p => p.Ids.Length);
             // Room for the longest prompt, its new tokens and a full draft tree, within the model's positions
             // (the engine trims draft trees that would run past the end).
-            maxLength = Math.Min(positions, longest + options.MaxNewTokens + options.Budgets.Max() + 1);
+            maxLength = (int)Math.Min(positions, (long)longest + options.MaxNewTokens + options.Budgets.Max() + 1);
         }
 
         var datastorePath = options.Datastore ?? DemoAssets.EnsureDemoDatastore(cache, tokenizer, options.ExtraCorpus, log);

@@ -38,12 +38,13 @@ public sealed record DraftOptions
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
     public void Validate()
     {
-        if (MinSuffixLength < 1) throw new ArgumentOutOfRangeException(nameof(MinSuffixLength), MinSuffixLength, "Must be at least 1.");
-        if (MaxSuffixLength < MinSuffixLength) throw new ArgumentOutOfRangeException(nameof(MaxSuffixLength), MaxSuffixLength, $"Must be at least MinSuffixLength ({MinSuffixLength}).");
-        if (MaxOccurrences < 1) throw new ArgumentOutOfRangeException(nameof(MaxOccurrences), MaxOccurrences, "Must be at least 1.");
-        if (ContinuationLength < 1) throw new ArgumentOutOfRangeException(nameof(ContinuationLength), ContinuationLength, "Must be at least 1.");
-        if (Budget < 0) throw new ArgumentOutOfRangeException(nameof(Budget), Budget, "Must not be negative.");
-        if (!(MinShare >= 0 && MinShare <= 1)) throw new ArgumentOutOfRangeException(nameof(MinShare), MinShare, "Must be in [0, 1].");
-        if (!Enum.IsDefined(Mode)) throw new ArgumentOutOfRangeException(nameof(Mode), Mode, "Unknown draft mode.");
+        // Messages name the option and its value in the caller's terms (tools map them to their own flags).
+        if (MinSuffixLength < 1) throw new ArgumentOutOfRangeException(nameof(MinSuffixLength), $"MinSuffixLength ({MinSuffixLength}) must be at least 1.");
+        if (MaxSuffixLength < MinSuffixLength) throw new ArgumentOutOfRangeException(nameof(MaxSuffixLength), $"MinSuffixLength ({MinSuffixLength}) must not exceed MaxSuffixLength ({MaxSuffixLength}).");
+        if (MaxOccurrences < 1) throw new ArgumentOutOfRangeException(nameof(MaxOccurrences), $"MaxOccurrences ({MaxOccurrences}) must be at least 1.");
+        if (ContinuationLength < 1) throw new ArgumentOutOfRangeException(nameof(ContinuationLength), $"ContinuationLength ({ContinuationLength}) must be at least 1.");
+        if (Budget < 0) throw new ArgumentOutOfRangeException(nameof(Budget), $"Budget ({Budget}) must not be negative.");
+        if (!(MinShare >= 0 && MinShare <= 1)) throw new ArgumentOutOfRangeException(nameof(MinShare), $"MinShare ({MinShare}) must be in [0, 1].");
+        if (!Enum.IsDefined(Mode)) throw new ArgumentOutOfRangeException(nameof(Mode), $"Mode ({Mode}) is not a known draft mode.");
     }
 }

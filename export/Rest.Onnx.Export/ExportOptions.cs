@@ -17,7 +17,7 @@ public readonly record struct ExportOptions
     /// <summary>Length of the rotary tables (positions the graph accepts); null means the config's <c>max_position_embeddings</c>.</summary>
     public int? MaxPositions { get; init; }
 
-    /// <summary>Pad id for <c>genai_config.json</c>; null means the config's <c>pad_token_id</c>, else 0 (<c>&lt;unk&gt;</c> in
+    /// <summary>Pad id recorded in <c>rest-model.json</c> and <c>genai_config.json</c>, checked against the vocabulary; null means the config's <c>pad_token_id</c>, else 0 (<c>&lt;unk&gt;</c> in
     /// SentencePiece Llama vocabularies, which byte-fallback encoding never emits).</summary>
     public int? PadTokenId { get; init; }
 }

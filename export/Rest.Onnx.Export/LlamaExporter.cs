@@ -43,8 +43,35 @@ public static class LlamaExporter
         var config = LlamaConfig.Load(hfFolder);
         int maxPositions = options.MaxPositions ?? config.MaxPositions;
         if (maxPositions <= 0) throw new ArgumentOutOfRangeException(nameof(options), $"MaxPositions must be positive, got {maxPositions}.");
+        if (maxPositions > RotaryFrequencies.MaxTablePositions(config.HeadSize))
+            throw new InvalidDataException(
+                $"{(options.MaxPositions is null ? "max_position_embeddings" : "MaxPositions")} {maxPositions} exceeds the {RotaryFrequencies.MaxTablePositions(config.HeadSize)} positions the rotary tables hold at head size {config.HeadSize}; export with a smaller MaxPositions (--max-positions).");
+        int? padTokenId = options.PadTokenId ?? config.PadTokenId;
+        if (padTokenId is int pad && (pad < 0 || pad >= config.VocabSize))
+            throw new ArgumentOutOfRangeException(nameof(options), $"PadTokenId {pad} is outside the vocabulary [0, {config.VocabSize}).");
         using var weights = SafetensorsCheckpoint.Open(hfFolder);
+        // A failed export must not leave an empty or half-written folder behind: remove the folder if this export made it.
+        var createdFolder = !Directory.Exists(outFolder);
         Directory.CreateDirectory(outFolder);
+        try
+        {
+            return ExportInto(hfFolder, outFolder, config, weights, maxPositions, padTokenId, options, progress);
+        }
+        catch
+        {
+            if (createdFolder)
+            {
+                try { Directory.Delete(outFolder, recursive: true); }
+                catch (IOException) { }
+                catch (UnauthorizedAccessException) { }
+            }
+            throw;
+        }
+    }
+
+    private static ExportResult ExportInto(string hfFolder, string outFolder, LlamaConfig config, SafetensorsCheckpoint weights,
+        int maxPositions, int? padTokenId, ExportOptions options, IProgress<ExportProgress>? progress)
+    {
 
         const string ModelFile = "model.onnx";
         var modelPath = Path.Combine(outFolder, ModelFile);
@@ -120,7 +147,7 @@ public static class LlamaExporter
             SlidingWindow = config.SlidingWindow,
             BosTokenId = config.BosTokenId,
             EosTokenIds = config.EosTokenIds,
-            PadTokenId = config.PadTokenId,
+            PadTokenId = padTokenId,
             ModelFile = ModelFile,
             TokenizerFile = tokenizerFile,
             TokenizerFingerprint = tokenizerFile is null ? null
@@ -130,7 +157,7 @@ public static class LlamaExporter
         manifest.Save(manifestPath);
         if (options.Variant == GraphVariant.GenAI)
             GenAiConfig.Write(Path.Combine(outFolder, GenAiConfig.FileName), config, maxPositions,
-                options.PadTokenId ?? config.PadTokenId ?? 0, ModelFile);
+                padTokenId ?? 0, ModelFile);
         return new ExportResult(modelPath, manifestPath, manifest, builder.InitializerBytes, tensorCount);
     }
 

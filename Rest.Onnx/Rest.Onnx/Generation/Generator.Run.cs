@@ -250,10 +250,15 @@ public sealed partial class Generator
         Volatile.Write(ref _busy, 0);
     }
 
-    /// <summary>The tree itself, or a copy without nodes deeper than <paramref name="maxDepth"/> and with at most <paramref name="maxNodes"/> nodes.</summary>
+    /// <summary>
+    /// The tree itself, or a copy without nodes deeper than <paramref name="maxDepth"/>, with at most
+    /// <paramref name="maxNodes"/> nodes, and without nodes (and their subtrees) whose id lies outside the
+    /// vocabulary: a draft source (a corrupt datastore, a custom source) is not trusted to stay inside it, and
+    /// such an id must never reach the model's Gather.
+    /// </summary>
     private DraftTree Limit(DraftTree tree, int maxDepth, int maxNodes)
     {
-        if (tree.MaxDepth <= maxDepth && tree.Count <= maxNodes) return tree;
+        if (tree.MaxDepth <= maxDepth && tree.Count <= maxNodes && AllInVocabulary(tree.Tokens, _config.VocabSize)) return tree;
         _truncated.Clear();
         var tokens = tree.Tokens;
         var parents = tree.Parents;
@@ -262,12 +267,19 @@ public sealed partial class Generator
         for (var i = 0; i < tree.Count; i++)
         {
             _remap[i] = -2;
-            if (depths[i] > maxDepth || _truncated.Count >= maxNodes) continue;
+            if (depths[i] > maxDepth || _truncated.Count >= maxNodes || (uint)tokens[i] >= (uint)_config.VocabSize) continue;
             var parent = parents[i] < 0 ? -1 : _remap[parents[i]];
             if (parent == -2) continue; // its parent was dropped
             _remap[i] = _truncated.Add(tokens[i], parent);
         }
         return _truncated;
+    }
+
+    private static bool AllInVocabulary(ReadOnlySpan<int> tokens, int vocabSize)
+    {
+        foreach (var t in tokens)
+            if ((uint)t >= (uint)vocabSize) return false;
+        return true;
     }
 
     /// <summary>The strategy's source for these draft options: the one built last time when both are unchanged.</summary>

@@ -39,12 +39,14 @@ public sealed class RestModel : IDisposable
 
         try
         {
+            ManifestGraphCheck.Check(Session, config, Path.Combine(folder, ModelManifest.FileName), modelPath);
             Tokenizer = LoadTokenizer(folder, config);
             AddsBosToText = ReadAddBosToken(folder);
         }
         catch
         {
             Session.Dispose();
+            _backend.Dispose();
             throw;
         }
     }
@@ -87,7 +89,7 @@ public sealed class RestModel : IDisposable
     /// <summary>Opens an exported model folder.</summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException"><c>rest-model.json</c> or the model file is missing (the path is named).</exception>
-    /// <exception cref="InvalidDataException">The config is invalid or ONNX Runtime cannot load the model.</exception>
+    /// <exception cref="InvalidDataException">The config is invalid, disagrees with the graph (names, layers, KV heads, head size, vocabulary, dtype, maxPositions; see docs/runtime.md), or ONNX Runtime cannot load the model.</exception>
     /// <exception cref="ExecutionProviderUnavailableException"><see cref="ExecutionProviderKind.Cuda"/> was requested and CUDA cannot start.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><see cref="ModelOptions.MaxSequenceLength"/> exceeds the model's positions.</exception>
     public static RestModel Load(string folder, ModelOptions options)
@@ -135,20 +137,35 @@ public sealed class RestModel : IDisposable
     /// <exception cref="TokenizerMismatchException">The datastore was built with another tokenizer.</exception>
     /// <exception cref="InvalidDataException">The datastore's vocabulary is larger than the model's.</exception>
     /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
-    public RestDatastore OpenDatastore(string path)
+    public RestDatastore OpenDatastore(string path) => OpenDatastore(path, verifyChecksums: false);
+
+    /// <summary>
+    /// Opens a datastore for REST drafting as <see cref="OpenDatastore(string)"/> does and, when
+    /// <paramref name="verifyChecksums"/> is set, checks every section checksum and id first (reads the whole
+    /// file; see docs/datastore-format.md for the cost). Without it a corrupt store costs only draft quality:
+    /// reads are bounds-checked and drafted ids outside the model's vocabulary are dropped.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="DatastoreFormatException">The file is not a valid datastore, or a checksum differs.</exception>
+    /// <exception cref="TokenizerMismatchException">The datastore was built with another tokenizer.</exception>
+    /// <exception cref="InvalidDataException">The datastore's vocabulary is larger than the model's.</exception>
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    public RestDatastore OpenDatastore(string path, bool verifyChecksums)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var expected = Manifest.TokenizerFingerprint ?? Tokenizer?.Fingerprint;
         DatastoreReader reader;
         try
         {
-            reader = DatastoreReader.Open(path, expected);
+            reader = DatastoreReader.Open(path, expected, verifyChecksums);
         }
         catch (TokenizerMismatchException e)
         {
+            static string Describe(string fingerprint) => fingerprint.Length == 0 ? "(none recorded: built from token ids)" : fingerprint;
             throw new TokenizerMismatchException(
-                $"Datastore '{e.FilePath}' was built with tokenizer {e.ActualFingerprint}, but model '{Folder}' uses {e.ExpectedFingerprint}: " +
-                "its token ids would mean different text. Rebuild the datastore with the model's tokenizer.", e);
+                $"Datastore '{e.FilePath}' was built with tokenizer {Describe(e.ActualFingerprint)}, but model '{Folder}' uses {Describe(e.ExpectedFingerprint)}: " +
+                "its token ids would mean different text. Rebuild the datastore with the model's tokenizer " +
+                "(for token-id input, give the model's tokenizer fingerprint when building).", e);
         }
         if (reader.VocabularySize > Manifest.VocabSize)
         {

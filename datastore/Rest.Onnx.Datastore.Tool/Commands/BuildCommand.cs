@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Globalization;
 using Rest.Onnx.Datastore.Building;
 using Rest.Onnx.Tokenization;
@@ -85,8 +86,30 @@ internal static class BuildCommand
                 Description = $"format={corpusFormat}; inputs={string.Join(", ", inputPaths)}; pattern={corpus.SearchPattern}",
             };
             var files = CorpusBuilder.ResolveInputs(inputPaths, corpus.SearchPattern);
-            var progress = p.GetValue(quiet) ? null : new ConsoleProgress(p.InvocationConfiguration.Error);
-            var summary = CorpusBuilder.Build(p.GetRequiredValue(output), files, corpus, options, tokenizer, progress);
+            var error = p.InvocationConfiguration.Error;
+            IProgress<DatastoreBuildProgress> progress = p.GetValue(quiet) ? new WarningsOnly(error) : new ConsoleProgress(error);
+            // Ctrl+C and SIGTERM cancel the build, which deletes its temporary file (a second signal kills at once).
+            using var cancel = new CancellationTokenSource();
+            void OnSignal(PosixSignalContext context)
+            {
+                if (cancel.IsCancellationRequested) return;
+                context.Cancel = true;
+                cancel.Cancel();
+            }
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            DatastoreBuildSummary summary;
+            try
+            {
+                summary = CorpusBuilder.Build(p.GetRequiredValue(output), files, corpus, options, tokenizer, progress, cancel.Token);
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                error.WriteLine("rest-datastore: build cancelled; no file was written.");
+                return 130;
+            }
+            if (summary.SkippedSpecialFiles > 0 || summary.InvalidTextFiles > 0)
+                error.WriteLine($"note: {summary.SkippedSpecialFiles} input(s) skipped as not regular files; {summary.InvalidTextFiles} input(s) binary or not valid UTF-8 ({summary.SkippedInvalidTextFiles} skipped).");
             stdout.WriteLine($"wrote {summary.Path}: {summary.Tokens:N0} tokens, {summary.Documents:N0} documents, {summary.Shards} shard(s), " +
                              $"{summary.FileLength / 1048576.0:F1} MiB in {summary.Elapsed.TotalSeconds:F1} s ({summary.Tokens / Math.Max(summary.Elapsed.TotalSeconds, 1e-9) / 1e6:F2} M tokens/s)");
             return Cli.Success;
@@ -94,7 +117,16 @@ internal static class BuildCommand
         return command;
     }
 
-    /// <summary>Progress on stderr, at most a few lines per second, phase changes always.</summary>
+    /// <summary>With --quiet: warnings only.</summary>
+    private sealed class WarningsOnly(TextWriter error) : IProgress<DatastoreBuildProgress>
+    {
+        public void Report(DatastoreBuildProgress p)
+        {
+            if (p.Warning is { } warning) error.WriteLine($"warning: {warning}");
+        }
+    }
+
+    /// <summary>Progress on stderr, at most a few lines per second, phase changes always; warnings always.</summary>
     private sealed class ConsoleProgress(TextWriter error) : IProgress<DatastoreBuildProgress>
     {
         private readonly Stopwatch _sinceLast = Stopwatch.StartNew();
@@ -102,6 +134,11 @@ internal static class BuildCommand
 
         public void Report(DatastoreBuildProgress p)
         {
+            if (p.Warning is { } warning)
+            {
+                error.WriteLine($"warning: {warning}");
+                return;
+            }
             if (p.Phase == _lastPhase && _sinceLast.ElapsedMilliseconds < 500) return;
             _lastPhase = p.Phase;
             _sinceLast.Restart();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Rest.Onnx.Datastore.Format;
 using Rest.Onnx.Tokenization;
 
 namespace Rest.Onnx.Datastore.Building;
@@ -77,6 +78,8 @@ public static class CorpusBuilder
         if (corpus.Format != CorpusFormat.PreTokenized && encode is null)
             throw new ArgumentException($"{corpus.Format} input needs a tokenizer.", nameof(encode));
         if (files.Count == 0) throw new DatastoreBuildException("No input files: the corpus is empty.");
+        ArgumentException.ThrowIfNullOrEmpty(output);
+        EnsureOutputIsNotAnInput(output, files);
 
         using var writer = DatastoreWriter.Create(output, options, progress);
         var batch = new List<(string Source, string Text)>();
@@ -107,26 +110,84 @@ public static class CorpusBuilder
             writer.ReportReading();
         }
 
+        long special = 0, invalid = 0, skippedInvalid = 0;
         foreach (var file in files)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            foreach (var document in ReadDocuments(file, corpus))
+            // Opening a FIFO blocks until a writer appears, a device may never end: only regular files are read.
+            var kind = FileKinds.Of(file);
+            if (kind != FileKind.Regular)
+            {
+                if (kind is FileKind.Missing or FileKind.Directory) throw new DatastoreBuildException($"Cannot read input '{file}': it is {FileKinds.Describe(kind)}.");
+                special++;
+                writer.Warn($"skipped input '{file}': it is {FileKinds.Describe(kind)}, not a regular file.");
+                continue;
+            }
+            byte[]? bytes = null;
+            var problem = corpus.Format == CorpusFormat.Text
+                ? TextCheck.Classify(bytes = ReadAllBytes(file))
+                : TextCheck.Classify(file);
+            if (problem is not null)
+            {
+                invalid++;
+                if (corpus.SkipInvalidText && corpus.Format != CorpusFormat.PreTokenized)
+                {
+                    skippedInvalid++;
+                    writer.Warn($"skipped input '{file}': {problem}.");
+                    continue;
+                }
+                writer.Warn($"input '{file}': {problem}; bad sequences read as U+FFFD.");
+            }
+            foreach (var document in ReadDocuments(file, corpus, bytes))
             {
                 batch.Add(document);
                 batchChars += document.Text.Length;
                 if (batchChars >= BatchChars || batch.Count >= BatchDocuments) Flush();
+                cancellationToken.ThrowIfCancellationRequested();
             }
             writer.FilesRead++;
         }
         Flush();
-        return writer.Complete();
+        cancellationToken.ThrowIfCancellationRequested();
+        return writer.Complete() with { SkippedSpecialFiles = special, InvalidTextFiles = invalid, SkippedInvalidTextFiles = skippedInvalid };
     }
 
-    private static IEnumerable<(string Source, string Text)> ReadDocuments(string file, CorpusOptions corpus)
+    /// <summary>
+    /// Refuses an output that is one of the inputs (after resolving links, and on Linux by device and inode, so
+    /// hard links count too): the build would replace its own input.
+    /// </summary>
+    private static void EnsureOutputIsNotAnInput(string output, IReadOnlyList<string> files)
+    {
+        var target = DatastoreWriter.ResolveOutput(output);
+        var targetId = FileKinds.Identity(target);
+        foreach (var file in files)
+        {
+            var full = Path.GetFullPath(file);
+            try
+            {
+                if (File.ResolveLinkTarget(full, returnFinalTarget: true) is { } link) full = Path.GetFullPath(link.FullName);
+            }
+            catch (IOException) { }
+            if (string.Equals(full, target, StringComparison.Ordinal)
+                || (targetId is { } t && FileKinds.Identity(full) == t))
+                throw new DatastoreBuildException($"Output '{output}' is also input '{file}': the build would overwrite its own input. Choose another output path.");
+        }
+    }
+
+    private static byte[] ReadAllBytes(string file)
+    {
+        try { return File.ReadAllBytes(file); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DatastoreBuildException($"Cannot read input '{file}': {e.Message}", e);
+        }
+    }
+
+    private static IEnumerable<(string Source, string Text)> ReadDocuments(string file, CorpusOptions corpus, byte[]? bytes)
     {
         if (corpus.Format == CorpusFormat.Text)
         {
-            yield return (file, ReadAllText(file));
+            yield return (file, bytes is null ? ReadAllText(file) : TextCheck.Decode(bytes));
             yield break;
         }
         var lineNumber = 0;

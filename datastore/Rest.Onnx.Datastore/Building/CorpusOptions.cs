@@ -23,6 +23,13 @@ public sealed record CorpusOptions
     /// <summary>The JSON field holding the text, for <see cref="CorpusFormat.Jsonl"/>.</summary>
     public string JsonField { get; init; } = "text";
 
+    /// <summary>
+    /// Skip input files that look binary (contain a NUL byte) or are not valid UTF-8, instead of reading them with
+    /// U+FFFD for each bad sequence. Either way they are counted in the summary and named in a progress warning.
+    /// Pre-tokenized input is never skipped for this (its parse errors name the line).
+    /// </summary>
+    public bool SkipInvalidText { get; init; }
+
     /// <summary>Threads used for tokenization; output order never depends on it.</summary>
     public int Parallelism { get; init; } = Environment.ProcessorCount;
 }

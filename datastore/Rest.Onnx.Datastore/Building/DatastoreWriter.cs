@@ -55,16 +55,19 @@ public sealed class DatastoreWriter : IDisposable
     public long TokenCount => _totalTokens;
 
     /// <summary>Starts writing <paramref name="path"/> (under a temporary name until <see cref="Complete"/>).</summary>
+    /// <remarks>
+    /// The output must be a new path or a regular file, which is replaced whole by a rename (so a reader that
+    /// has the old file mapped keeps its pages). A symbolic link is followed: its final target is written and
+    /// the link itself stays (see <see cref="ResolveOutput"/>). Devices, FIFOs, sockets and folders are refused.
+    /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
-    /// <exception cref="DatastoreBuildException">The output folder is missing or not writable.</exception>
+    /// <exception cref="DatastoreBuildException">The output is a folder, device, FIFO or socket, or its folder is missing or not writable.</exception>
     public static DatastoreWriter Create(string path, DatastoreBuildOptions options, IProgress<DatastoreBuildProgress>? progress = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var full = System.IO.Path.GetFullPath(path);
-        if (Directory.Exists(full))
-            throw new DatastoreBuildException($"Output path '{full}' is a folder; give a file name.");
+        var full = ResolveOutput(path);
         var folder = System.IO.Path.GetDirectoryName(full)!;
         if (!Directory.Exists(folder))
             throw new DatastoreBuildException($"Output folder '{folder}' does not exist.");
@@ -81,6 +84,31 @@ public sealed class DatastoreWriter : IDisposable
             throw new DatastoreBuildException($"Cannot create datastore file next to '{full}': {e.Message}", e);
         }
         return new DatastoreWriter(full, temp, stream, options, progress);
+    }
+
+    /// <summary>
+    /// The file a build of <paramref name="path"/> writes: the full path, or for a symbolic link its final target
+    /// (a dangling link names the new file to create). Refuses anything but a regular file or a new path.
+    /// </summary>
+    /// <exception cref="DatastoreBuildException">The path (or the link's target) is a folder, device, FIFO or socket, or a link loop.</exception>
+    public static string ResolveOutput(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var full = System.IO.Path.GetFullPath(path);
+        if (FileKinds.Of(full, followLinks: false) == FileKind.Symlink)
+        {
+            FileSystemInfo? target;
+            try { target = File.ResolveLinkTarget(full, returnFinalTarget: true); }
+            catch (IOException e) { throw new DatastoreBuildException($"Output '{full}' is a symbolic link that cannot be resolved: {e.Message}", e); }
+            if (target is not null) full = System.IO.Path.GetFullPath(target.FullName);
+        }
+        var kind = FileKinds.Of(full);
+        return kind switch
+        {
+            FileKind.Missing or FileKind.Regular => full,
+            FileKind.Directory => throw new DatastoreBuildException($"Output path '{full}' is a folder; give a file name."),
+            _ => throw new DatastoreBuildException($"Output path '{full}' is {FileKinds.Describe(kind)}, not a regular file; a build only writes regular files."),
+        };
     }
 
     /// <summary>Appends one document. Ids are checked against the vocabulary.</summary>
@@ -132,6 +160,9 @@ public sealed class DatastoreWriter : IDisposable
             _stream.Flush(flushToDisk: true);
             var length = _stream.Length;
             _stream.Dispose();
+            // Checked again at the rename: the target may have become a device or folder since Create.
+            if (FileKinds.Of(Path) is not (FileKind.Missing or FileKind.Regular) and var kind)
+                throw new DatastoreBuildException($"Output path '{Path}' became {FileKinds.Describe(kind)} during the build; nothing was written.");
             File.Move(_tempPath, Path, overwrite: true);
             _completed = true;
             Report(DatastoreBuildPhase.Done);
@@ -308,6 +339,10 @@ public sealed class DatastoreWriter : IDisposable
 
     /// <summary>Reports a reading-phase snapshot (called by input readers between files).</summary>
     internal void ReportReading() => Report(DatastoreBuildPhase.Reading);
+
+    /// <summary>Reports a warning in a reading-phase snapshot.</summary>
+    internal void Warn(string message)
+        => _progress?.Report(new DatastoreBuildProgress(DatastoreBuildPhase.Reading, FilesRead, _documents, _totalTokens, _shards.Count, _clock.Elapsed) { Warning = message });
 
     private void Report(DatastoreBuildPhase phase)
         => _progress?.Report(new DatastoreBuildProgress(phase, FilesRead, _documents, _totalTokens, _shards.Count, _clock.Elapsed));

@@ -93,10 +93,16 @@ internal readonly record struct FixedHeader(
             throw new DatastoreFormatException(path, $"shard count {h.ShardCount} must be positive.");
         if (h.TokenCount <= 0)
             throw new DatastoreFormatException(path, $"token count {h.TokenCount} must be positive.");
-        if (h.MetadataOffset < DatastoreLayout.HeaderSize || h.MetadataLength < (long)h.ShardCount * DatastoreLayout.ShardEntrySize + 8
-            || h.MetadataOffset + h.MetadataLength != fileLength)
+        // Overflow-safe: every number here comes from the file, so no sum is formed before its parts are bounded.
+        if (h.MetadataOffset < DatastoreLayout.HeaderSize || h.MetadataOffset > fileLength
+            || h.MetadataLength < 0 || h.MetadataLength != fileLength - h.MetadataOffset)
             throw new DatastoreFormatException(path,
-                $"file is {fileLength} bytes but the header places the metadata at [{h.MetadataOffset}, {h.MetadataOffset + h.MetadataLength}): the file is truncated or has trailing bytes.");
+                $"file is {fileLength} bytes but the header places the metadata at offset {h.MetadataOffset} with length {h.MetadataLength}: the file is truncated or has trailing bytes.");
+        if (h.MetadataLength < (long)h.ShardCount * DatastoreLayout.ShardEntrySize + 8)
+            throw new DatastoreFormatException(path,
+                $"metadata is {h.MetadataLength} bytes, too short for a shard table of {h.ShardCount} shards.");
+        if (h.MetadataLength > int.MaxValue)
+            throw new DatastoreFormatException(path, $"metadata length {h.MetadataLength} exceeds the 2 GiB limit.");
         return h;
     }
 

@@ -12,7 +12,16 @@ namespace Rest.Onnx.Datastore.Reading;
 /// Thread-safe for any number of concurrent readers; dispose only when no query is running.
 /// Spans and shards obtained from it are valid until it is disposed.
 /// </summary>
-/// <remarks>Header, shard table and section bounds are checked on open; section checksums by <see cref="Verify"/>.</remarks>
+/// <remarks>
+/// Trust model (docs/datastore-format.md, "Trust model"): open checks the header, the shard table's checksum and
+/// every section's bounds against the file length (overflow-safe), and, when asked, every section checksum;
+/// <see cref="Verify"/> checks the checksums and every id against the vocabulary. Reads bounds-check each
+/// suffix-array value, so a corrupt file can cost draft quality but never an out-of-range access. Drafted ids
+/// are not checked here; the runtime drops ids outside the model's vocabulary before a forward pass.
+/// The file must not be truncated while it is mapped (the OS then faults the process, which .NET cannot
+/// catch): the builder never rewrites a file in place (it renames a new file over it), so replace a store the
+/// same way, or copy it, rather than truncating it.
+/// </remarks>
 public sealed unsafe class DatastoreReader : IDisposable
 {
     private readonly MemoryMappedFile _file;
@@ -39,7 +48,7 @@ public sealed unsafe class DatastoreReader : IDisposable
             MaxShardTokens = header.MaxShardTokens;
             FormatVersion = (int)header.Version;
 
-            var metadata = new ReadOnlySpan<byte>(_base + header.MetadataOffset, checked((int)header.MetadataLength));
+            var metadata = new ReadOnlySpan<byte>(_base + header.MetadataOffset, (int)header.MetadataLength);
             var checksum = XxHash3.HashToUInt64(metadata);
             if (checksum != header.MetadataChecksum)
                 throw new DatastoreFormatException(path, $"shard table checksum mismatch (stored {header.MetadataChecksum:x16}, computed {checksum:x16}): the file is corrupt.");
@@ -111,13 +120,33 @@ public sealed unsafe class DatastoreReader : IDisposable
     /// <param name="path">The datastore file.</param>
     /// <param name="expectedTokenizerFingerprint">When given, the file's tokenizer fingerprint must equal it.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="DatastoreFormatException">The file is not a valid datastore (magic, version, truncation, corrupt header).</exception>
+    /// <exception cref="DatastoreFormatException">The file is not a valid datastore (magic, version, truncation, corrupt header), or the path is a folder or not a regular file.</exception>
     /// <exception cref="TokenizerMismatchException">The fingerprint differs from <paramref name="expectedTokenizerFingerprint"/>.</exception>
     public static DatastoreReader Open(string path, string? expectedTokenizerFingerprint = null)
+        => Open(path, expectedTokenizerFingerprint, verifyChecksums: false);
+
+    /// <summary>
+    /// Opens a datastore and, when <paramref name="verifyChecksums"/> is set, runs <see cref="Verify"/> before
+    /// returning (reads the whole file: about 0.2 s per 100M tokens with a warm page cache, see
+    /// docs/datastore-format.md). Without it, open costs the same for any file size.
+    /// </summary>
+    /// <param name="path">The datastore file.</param>
+    /// <param name="expectedTokenizerFingerprint">When given, the file's tokenizer fingerprint must equal it.</param>
+    /// <param name="verifyChecksums">Check every section checksum and every id against the vocabulary.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="DatastoreFormatException">The file is not a valid datastore, or (with <paramref name="verifyChecksums"/>) a section is corrupt.</exception>
+    /// <exception cref="TokenizerMismatchException">The fingerprint differs from <paramref name="expectedTokenizerFingerprint"/>.</exception>
+    public static DatastoreReader Open(string path, string? expectedTokenizerFingerprint, bool verifyChecksums)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var full = System.IO.Path.GetFullPath(path);
-        if (!File.Exists(full)) throw new FileNotFoundException($"Datastore file '{full}' does not exist.", full);
+        var kind = FileKinds.Of(full);
+        if (kind == FileKind.Directory)
+            throw new DatastoreFormatException(full, "this is a folder, not a datastore file; give the datastore file inside it.");
+        if (kind == FileKind.Missing || !File.Exists(full)) throw new FileNotFoundException($"Datastore file '{full}' does not exist.", full);
+        // Opening a FIFO blocks until a writer appears and a device is no datastore: only regular files.
+        if (kind != FileKind.Regular)
+            throw new DatastoreFormatException(full, $"this is {FileKinds.Describe(kind)}, not a regular datastore file.");
         using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
         var length = stream.Length;
         if (length < DatastoreLayout.HeaderSize)
@@ -130,11 +159,12 @@ public sealed unsafe class DatastoreReader : IDisposable
             byte* pointer = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
             var reader = new DatastoreReader(full, length, file, view, pointer + view.PointerOffset);
-            if (expectedTokenizerFingerprint is not null)
+            try
             {
-                try { reader.EnsureTokenizer(expectedTokenizerFingerprint); }
-                catch { reader.Dispose(); throw; }
+                if (expectedTokenizerFingerprint is not null) reader.EnsureTokenizer(expectedTokenizerFingerprint);
+                if (verifyChecksums) reader.Verify();
             }
+            catch { reader.Dispose(); throw; }
             return reader;
         }
         catch
@@ -169,11 +199,19 @@ public sealed unsafe class DatastoreReader : IDisposable
             var tokenBytes = e.TokenCount * TokenWidth;
             CheckSum(i, "token array", _base + e.TokensOffset, tokenBytes, e.TokensChecksum);
             CheckSum(i, "suffix array", _base + e.SuffixArrayOffset, e.TokenCount * sizeof(int), e.SuffixArrayChecksum);
+            // 16-bit ids can still exceed a vocabulary below 65,536: check both widths.
             if (TokenWidth == 4)
             {
                 var tokens = (uint*)(_base + e.TokensOffset);
                 for (long j = 0; j < e.TokenCount; j++)
                     if (tokens[j] >= (uint)VocabularySize)
+                        throw new DatastoreFormatException(Path, $"shard {i} token {j} has id {tokens[j]}, outside the vocabulary [0, {VocabularySize}).");
+            }
+            else if (VocabularySize < 65536)
+            {
+                var tokens = (ushort*)(_base + e.TokensOffset);
+                for (long j = 0; j < e.TokenCount; j++)
+                    if (tokens[j] >= VocabularySize)
                         throw new DatastoreFormatException(Path, $"shard {i} token {j} has id {tokens[j]}, outside the vocabulary [0, {VocabularySize}).");
             }
         }
@@ -246,9 +284,10 @@ public sealed unsafe class DatastoreReader : IDisposable
 
     private void CheckSection(int shard, string name, long offset, long length, long limit)
     {
-        if (offset < DatastoreLayout.HeaderSize || offset % DatastoreLayout.Alignment != 0 || offset + length > limit)
+        // Overflow-safe: offset is bounded before limit - offset is formed (an offset near 2^63 must not wrap).
+        if (offset < DatastoreLayout.HeaderSize || offset % DatastoreLayout.Alignment != 0 || offset > limit || length > limit - offset)
             throw new DatastoreFormatException(Path,
-                $"shard {shard} {name} at [{offset}, {offset + length}) is misaligned or outside the data area [{DatastoreLayout.HeaderSize}, {limit}).");
+                $"shard {shard} {name} at offset {offset} with {length} bytes is misaligned or outside the data area [{DatastoreLayout.HeaderSize}, {limit}).");
     }
 
     private void CheckSum(int shard, string name, byte* start, long length, ulong expected)
@@ -266,7 +305,8 @@ public sealed unsafe class DatastoreReader : IDisposable
     {
         if (at + 4 > metadata.Length) throw new DatastoreFormatException(Path, $"metadata ends before the {what}.");
         var length = BinaryPrimitives.ReadInt32LittleEndian(metadata[at..]);
-        if (length < 0 || at + 4 + length > metadata.Length) throw new DatastoreFormatException(Path, $"{what} length {length} runs past the metadata.");
+        if (length < 0 || length > metadata.Length - at - 4)
+            throw new DatastoreFormatException(Path, $"{what} length {length} runs past the metadata ({metadata.Length - at - 4} bytes left).");
         var text = Encoding.UTF8.GetString(metadata.Slice(at + 4, length));
         at += 4 + length;
         return text;

@@ -7,6 +7,12 @@ namespace Rest.Onnx.Datastore.Reading;
 /// One shard of a memory-mapped datastore: a token array and its suffix array. Read-only and thread-safe;
 /// valid only while its <see cref="DatastoreReader"/> is not disposed.
 /// </summary>
+/// <remarks>
+/// Trust model: the reader checks section bounds at open but not (unless asked) section checksums, so every
+/// suffix-array value is bounds-checked where it is read (<see cref="Position"/>): a corrupt entry outside
+/// [0, TokenCount] reads as TokenCount, the empty suffix. A corrupt store can then only yield wrong or missing
+/// drafts, which verification rejects; it never reads outside the mapped sections.
+/// </remarks>
 public sealed unsafe class DatastoreShard
 {
     private readonly byte* _tokens;
@@ -44,12 +50,26 @@ public sealed unsafe class DatastoreShard
         return _width == 2 ? ((ushort*)_tokens)[position] : ((int*)_tokens)[position];
     }
 
-    /// <summary>The start position of the suffix at <paramref name="index"/> of the suffix array.</summary>
+    /// <summary>
+    /// The start position of the suffix at <paramref name="index"/> of the suffix array; a corrupt stored value
+    /// outside [0, <see cref="TokenCount"/>] reads as <see cref="TokenCount"/> (the empty suffix).
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The index is outside the shard.</exception>
     public int SuffixAt(int index)
     {
         if ((uint)index >= (uint)TokenCount) throw new ArgumentOutOfRangeException(nameof(index), index, $"Shard {Index} has {TokenCount} suffixes.");
-        return _suffixArray[index];
+        return Position(_suffixArray, index, TokenCount);
+    }
+
+    /// <summary>
+    /// The suffix-array value at <paramref name="index"/>, clamped into [0, n]: the file is not trusted, and one
+    /// unsigned compare per read is what keeps a flipped byte from becoming an out-of-range access.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Position(int* suffixArray, int index, int n)
+    {
+        var p = suffixArray[index];
+        return (uint)p <= (uint)n ? p : n;
     }
 
     /// <summary>Copies up to <c>destination.Length</c> tokens from <paramref name="position"/>; returns how many (fewer at the shard's end).</summary>
@@ -95,7 +115,7 @@ public sealed unsafe class DatastoreShard
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int TokenAfter(int index, int offset)
     {
-        var p = (long)_suffixArray[index] + offset;
+        var p = (long)Position(_suffixArray, index, TokenCount) + offset;
         if (p >= TokenCount) return -1;
         return _width == 2 ? ((ushort*)_tokens)[p] : ((int*)_tokens)[p];
     }
@@ -107,7 +127,7 @@ public sealed unsafe class DatastoreShard
     /// </summary>
     internal int ReadContinuation(int index, int skip, Span<int> destination, int separator)
     {
-        var start = (long)_suffixArray[index] + skip;
+        var start = (long)Position(_suffixArray, index, TokenCount) + skip;
         var n = (int)Math.Min(destination.Length, TokenCount - start);
         if (n <= 0) return 0;
         if (_width == 2)
@@ -133,10 +153,6 @@ public sealed unsafe class DatastoreShard
         return n;
     }
 
-    internal int* SuffixArrayPointer => _suffixArray;
-    internal byte* TokensPointer => _tokens;
-    internal int Width => _width;
-
     private (int Start, int End) Bounds<T>(T* tokens, ReadOnlySpan<int> prefix, int lo, int hi)
         where T : unmanaged, IBinaryInteger<T>
     {
@@ -147,7 +163,7 @@ public sealed unsafe class DatastoreShard
         while (a < b)
         {
             var mid = (int)((uint)(a + b) >> 1);
-            if (Compare(tokens, n, sa[mid], prefix) < 0) a = mid + 1; else b = mid;
+            if (Compare(tokens, n, Position(sa, mid, n), prefix) < 0) a = mid + 1; else b = mid;
         }
         var start = a;
         // Upper bound: first suffix greater than the prefix (one that does not start with it).
@@ -155,7 +171,7 @@ public sealed unsafe class DatastoreShard
         while (a < b)
         {
             var mid = (int)((uint)(a + b) >> 1);
-            if (Compare(tokens, n, sa[mid], prefix) <= 0) a = mid + 1; else b = mid;
+            if (Compare(tokens, n, Position(sa, mid, n), prefix) <= 0) a = mid + 1; else b = mid;
         }
         return (start, a);
     }
@@ -186,14 +202,14 @@ public sealed unsafe class DatastoreShard
         while (a < b)
         {
             var mid = (int)((uint)(a + b) >> 1);
-            if (At(tokens, n, sa[mid], offset) < token) a = mid + 1; else b = mid;
+            if (At(tokens, n, Position(sa, mid, n), offset) < token) a = mid + 1; else b = mid;
         }
         var start = a;
         b = hi;
         while (a < b)
         {
             var mid = (int)((uint)(a + b) >> 1);
-            if (At(tokens, n, sa[mid], offset) <= token) a = mid + 1; else b = mid;
+            if (At(tokens, n, Position(sa, mid, n), offset) <= token) a = mid + 1; else b = mid;
         }
         return (start, a);
     }

@@ -47,11 +47,43 @@ public static class SuffixArrayBuilder
             suffixArray[0] = 0;
             return;
         }
+        // Bucket arrays are sized by the alphabet: bound it by what the text holds, not by the declared vocabulary
+        // (a vocabulary of 2^31 with three ids must not allocate 8 GB). Ids far sparser than the text are first
+        // replaced by their ranks, which keeps the order and so the suffix array.
+        var max = 0;
+        foreach (var t in text) max = Math.Max(max, int.CreateTruncating(t));
+        var alphabet = Math.Min(alphabetSize, max + 1);
+        if (alphabet > 2L * text.Length + 1024)
+        {
+            var ranked = Rank(text, out var distinct);
+            fixed (int* s = ranked)
+            fixed (int* sa = suffixArray)
+            {
+                Sais.Run(s, sa, ranked.Length, distinct, keepCounts: true);
+            }
+            return;
+        }
         fixed (T* s = text)
         fixed (int* sa = suffixArray)
         {
-            Sais.Run(s, sa, text.Length, alphabetSize, keepCounts: true);
+            Sais.Run(s, sa, text.Length, alphabet, keepCounts: true);
         }
+    }
+
+    /// <summary>The text with each id replaced by its rank among the distinct ids (order-preserving).</summary>
+    private static int[] Rank<T>(ReadOnlySpan<T> text, out int distinct)
+        where T : unmanaged, System.Numerics.IBinaryInteger<T>
+    {
+        var values = new int[text.Length];
+        for (var i = 0; i < text.Length; i++) values[i] = int.CreateTruncating(text[i]);
+        var sorted = (int[])values.Clone();
+        Array.Sort(sorted);
+        distinct = 0;
+        for (var i = 0; i < sorted.Length; i++)
+            if (i == 0 || sorted[i] != sorted[i - 1]) sorted[distinct++] = sorted[i];
+        var keys = sorted.AsSpan(0, distinct);
+        for (var i = 0; i < values.Length; i++) values[i] = keys.BinarySearch(values[i]);
+        return values;
     }
 
     /// <summary>Allocates and returns the suffix array of <paramref name="text"/>.</summary>

@@ -100,9 +100,11 @@ public sealed record LlamaConfig
         var arch = archs.FirstOrDefault(SupportedArchitectures.Contains)
             ?? throw new NotSupportedException($"Unsupported architecture {string.Join(", ", archs)} in '{path}'; supported architectures: {supported}.");
 
-        int Int(string key) => o[key] is JsonValue v && v.TryGetValue<long>(out var n) ? checked((int)n)
+        int ToInt(string key, long n) => n is >= int.MinValue and <= int.MaxValue ? (int)n
+            : throw new InvalidDataException($"'{path}': field \"{key}\" is {n}, outside the 32-bit integer range.");
+        int Int(string key) => o[key] is JsonValue v && v.TryGetValue<long>(out var n) ? ToInt(key, n)
             : throw new InvalidDataException($"'{path}': required integer field \"{key}\" is missing or not an integer.");
-        int? OptInt(string key) => o[key] is JsonValue v && v.TryGetValue<long>(out var n) ? checked((int)n) : null;
+        int? OptInt(string key) => o[key] is JsonValue v && v.TryGetValue<long>(out var n) ? ToInt(key, n) : null;
         double Num(string key, double fallback) => o[key] is JsonValue v && v.TryGetValue<double>(out var d) ? d : fallback;
 
         var act = o["hidden_act"]?.GetValue<string>() ?? "silu";
@@ -135,11 +137,13 @@ public sealed record LlamaConfig
             BosTokenId = OptInt("bos_token_id"),
             EosTokenIds = o["eos_token_id"] switch
             {
-                JsonArray list => list.Select(x => checked((int)x!.GetValue<long>())).ToArray(),
-                JsonValue v when v.TryGetValue<long>(out var e) => [checked((int)e)],
+                JsonArray list => list.Select(x => x is JsonValue ev && ev.TryGetValue<long>(out var e) ? ToInt("eos_token_id", e)
+                    : throw new InvalidDataException($"'{path}': \"eos_token_id\" list holds {x?.ToJsonString() ?? "null"}, not an integer.")).ToArray(),
+                JsonValue v when v.TryGetValue<long>(out var e) => [ToInt("eos_token_id", e)],
                 _ => [],
             },
-            PadTokenId = OptInt("pad_token_id"),
+            // Some published configs write -1 for "no pad token": read that as absent.
+            PadTokenId = OptInt("pad_token_id") is int pad && pad >= 0 ? pad : null,
             SlidingWindow = arch == Llama ? null : ParseSlidingWindow(o, arch, OptInt("num_hidden_layers") ?? 0, path),
         };
         config.Validate(path);
@@ -193,8 +197,15 @@ public sealed record LlamaConfig
         if (!RopeScaling.SupportedTypes.Contains(type))
             throw new NotSupportedException($"'{path}': rope_scaling type \"{type}\" is not supported; supported: {string.Join(", ", RopeScaling.SupportedTypes)}.");
         double Num(string key, double fallback) => s[key] is JsonValue v && v.TryGetValue<double>(out var d) ? d : fallback;
-        return new RopeScaling(type, Num("factor", 1), Num("low_freq_factor", 1), Num("high_freq_factor", 4),
-            (int)Num("original_max_position_embeddings", 8192));
+        var original = Num("original_max_position_embeddings", 8192);
+        if (!(original >= 1 && original <= int.MaxValue))
+            throw new InvalidDataException($"'{path}': rope_scaling.original_max_position_embeddings must be in [1, {int.MaxValue}], got {original}.");
+        var scaling = new RopeScaling(type, Num("factor", 1), Num("low_freq_factor", 1), Num("high_freq_factor", 4), (int)original);
+        if (!(scaling.Factor > 0 && double.IsFinite(scaling.Factor)))
+            throw new InvalidDataException($"'{path}': rope_scaling.factor must be a positive number, got {scaling.Factor}.");
+        if (type == "llama3" && !(scaling.LowFreqFactor > 0 && scaling.HighFreqFactor > scaling.LowFreqFactor && double.IsFinite(scaling.HighFreqFactor)))
+            throw new InvalidDataException($"'{path}': rope_scaling needs 0 < low_freq_factor < high_freq_factor, got {scaling.LowFreqFactor} and {scaling.HighFreqFactor}.");
+        return scaling;
     }
 
     /// <summary>Checks that sizes are positive and consistent.</summary>
@@ -211,12 +222,34 @@ public sealed record LlamaConfig
         if (NumHeads % NumKvHeads != 0)
             throw new InvalidDataException($"'{source}': num_attention_heads {NumHeads} is not a multiple of num_key_value_heads {NumKvHeads}.");
         if (HeadSize % 2 != 0) throw new InvalidDataException($"'{source}': head size {HeadSize} must be even for rotary embeddings.");
-        if (RmsNormEps <= 0) throw new InvalidDataException($"'{source}': rms_norm_eps must be positive, got {RmsNormEps}.");
+        if (!(RmsNormEps > 0 && RmsNormEps < 1)) throw new InvalidDataException($"'{source}': rms_norm_eps must be in (0, 1), got {RmsNormEps}.");
         if (!SupportedArchitectures.Contains(Architecture))
             throw new NotSupportedException($"'{source}': unsupported architecture {Architecture}; supported architectures: {string.Join(", ", SupportedArchitectures)}.");
         if (SlidingWindow is <= 0) throw new InvalidDataException($"'{source}': sliding_window must be positive or null, got {SlidingWindow}.");
         if (SlidingWindow is not null && Architecture == Llama)
             throw new NotSupportedException($"'{source}': LlamaForCausalLM has no sliding window; use MistralForCausalLM.");
+        // A non-positive or non-finite theta gives NaN or constant rotations: the model exports but emits garbage.
+        if (!(RopeTheta > 0 && double.IsFinite(RopeTheta))) throw new InvalidDataException($"'{source}': rope_theta must be a positive finite number, got {RopeTheta}.");
+        // Every weight matrix is converted through one .NET array: bound each one's element count, overflow-safe.
+        long h = HiddenSize;
+        CheckMatrix(source, "vocab_size x hidden_size (embeddings)", VocabSize, h);
+        CheckMatrix(source, "intermediate_size x hidden_size (MLP)", IntermediateSize, h);
+        CheckMatrix(source, "num_attention_heads x head_dim x hidden_size (query projection)", (long)NumHeads * HeadSize, h);
+        if (NumKvHeads > NumHeads)
+            throw new InvalidDataException($"'{source}': num_key_value_heads {NumKvHeads} exceeds num_attention_heads {NumHeads}.");
+        if (BosTokenId is int bos && (bos < 0 || bos >= VocabSize))
+            throw new InvalidDataException($"'{source}': bos_token_id {bos} is outside the vocabulary [0, {VocabSize}).");
+        foreach (var eos in EosTokenIds)
+            if (eos < 0 || eos >= VocabSize)
+                throw new InvalidDataException($"'{source}': eos_token_id {eos} is outside the vocabulary [0, {VocabSize}).");
+        if (PadTokenId is int pad && (pad < 0 || pad >= VocabSize))
+            throw new InvalidDataException($"'{source}': pad_token_id {pad} is outside the vocabulary [0, {VocabSize}).");
+    }
+
+    private static void CheckMatrix(string source, string what, long rows, long columns)
+    {
+        if (rows > Array.MaxLength / columns)
+            throw new InvalidDataException($"'{source}': {what} is {rows} x {columns} = {(double)rows * columns:E2} elements, more than one tensor can hold ({Array.MaxLength}).");
     }
 
     /// <summary>Writes a Hugging Face style <c>config.json</c> for this configuration.</summary>

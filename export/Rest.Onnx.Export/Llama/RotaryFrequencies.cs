@@ -34,12 +34,31 @@ internal static class RotaryFrequencies
         return inv;
     }
 
+    /// <summary>Largest rotary table, in floats (1 GiB): Llama 3.1's 131,072 positions need 8M; a wild
+    /// <c>max_position_embeddings</c> must fail with a message, not exhaust memory.</summary>
+    public const int MaxTableElements = 1 << 28;
+
+    /// <summary>Most positions the rotary tables hold for <paramref name="headSize"/> (<see cref="MaxTableElements"/> per table).</summary>
+    public static int MaxTablePositions(int headSize) => MaxTableElements / Math.Max(1, headSize / 2);
+
+    /// <summary>Throws when the tables for <paramref name="maxPositions"/> positions cannot be built.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Too many positions for one table.</exception>
+    public static void CheckTableSize(int headSize, int maxPositions)
+    {
+        var limit = MaxTablePositions(headSize);
+        if (maxPositions <= 0 || maxPositions > limit)
+            throw new ArgumentOutOfRangeException(nameof(maxPositions),
+                $"max positions {maxPositions} is out of range: the rotary tables of head size {headSize} hold 1..{limit} positions; export with a smaller MaxPositions (--max-positions).");
+    }
+
     /// <summary>
     /// Tables <c>cos[p, i] = cos(p * inv[i])</c> and <c>sin[p, i]</c>, shape [maxPositions, headSize/2] row-major,
     /// as ONNX <c>RotaryEmbedding</c> expects when it is given position ids.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The tables would exceed the largest .NET array (lower the positions).</exception>
     public static (float[] Cos, float[] Sin) Tables(int headSize, double theta, RopeScaling? scaling, int maxPositions)
     {
+        CheckTableSize(headSize, maxPositions);
         var inv = Inverse(headSize, theta, scaling);
         int half = inv.Length;
         var cos = new float[(long)maxPositions * half];
@@ -48,8 +67,8 @@ internal static class RotaryFrequencies
             for (int i = 0; i < half; i++)
             {
                 double angle = p * inv[i];
-                cos[p * half + i] = (float)Math.Cos(angle);
-                sin[p * half + i] = (float)Math.Sin(angle);
+                cos[(long)p * half + i] = (float)Math.Cos(angle);
+                sin[(long)p * half + i] = (float)Math.Sin(angle);
             }
         return (cos, sin);
     }

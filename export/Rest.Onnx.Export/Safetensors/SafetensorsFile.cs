@@ -89,6 +89,14 @@ public sealed unsafe class SafetensorsFile : IDisposable
     {
         var tensors = new Dictionary<string, SafetensorsTensorInfo>(StringComparer.Ordinal);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        // System.Text.Json fails on invalid UTF-8 only when a name is decoded, with an InvalidOperationException:
+        // check up front so the error names the file and the byte.
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+        {
+            var chars = new char[header.Length];
+            System.Text.Unicode.Utf8.ToUtf16(header, chars, out var good, out _, replaceInvalidSequences: false);
+            throw new InvalidDataException($"Safetensors file '{path}' has a header that is not valid UTF-8 (first bad byte at header offset {good}).");
+        }
         JsonDocument doc;
         try
         {
@@ -111,10 +119,23 @@ public sealed unsafe class SafetensorsFile : IDisposable
                             metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : m.Value.GetRawText();
                     continue;
                 }
+                if (tensors.ContainsKey(entry.Name))
+                    throw new InvalidDataException($"Safetensors file '{path}' lists tensor '{entry.Name}' twice in its header.");
                 tensors.Add(entry.Name, ParseTensor(path, entry.Name, entry.Value, dataLength));
             }
         }
+        CheckNoOverlap(path, tensors.Values);
         return (tensors, metadata);
+    }
+
+    /// <summary>Two tensors sharing bytes would alias each other's weights: the format forbids it, so refuse it.</summary>
+    private static void CheckNoOverlap(string path, IEnumerable<SafetensorsTensorInfo> tensors)
+    {
+        var sorted = tensors.Where(t => t.End > t.Begin).OrderBy(t => t.Begin).ThenBy(t => t.End).ToList();
+        for (int i = 1; i < sorted.Count; i++)
+            if (sorted[i].Begin < sorted[i - 1].End)
+                throw new InvalidDataException(
+                    $"Safetensors file '{path}': tensors '{sorted[i - 1].Name}' [{sorted[i - 1].Begin}, {sorted[i - 1].End}) and '{sorted[i].Name}' [{sorted[i].Begin}, {sorted[i].End}) overlap in the data section.");
     }
 
     private static SafetensorsTensorInfo ParseTensor(string path, string name, JsonElement e, long dataLength)
@@ -144,9 +165,17 @@ public sealed unsafe class SafetensorsFile : IDisposable
                 $"Safetensors file '{path}' is truncated: tensor '{name}' ends at data byte {end}, but the data section has only {dataLength} bytes.");
         var dtype = dtypeEl.GetString()!;
         var info = new SafetensorsTensorInfo(name, dtype, shape, begin, end, path);
+        // Overflow-safe: a wrapped product could match a small byte span.
+        long elements = 1;
+        foreach (var d in shape)
+            if (d != 0 && elements > long.MaxValue / d)
+                throw new InvalidDataException(Bad($"shape {info.ShapeText} has more elements than a file can hold"));
+            else elements *= d;
         if (SafetensorsDTypes.TryParse(dtype, out var known))
         {
-            long expected = info.ElementCount * SafetensorsDTypes.Size(known);
+            if (elements > long.MaxValue / SafetensorsDTypes.Size(known))
+                throw new InvalidDataException(Bad($"shape {info.ShapeText} has more bytes than a file can hold"));
+            long expected = elements * SafetensorsDTypes.Size(known);
             if (expected != end - begin)
                 throw new InvalidDataException(Bad($"{dtype} {info.ShapeText} needs {expected} bytes, data_offsets span {end - begin}"));
         }

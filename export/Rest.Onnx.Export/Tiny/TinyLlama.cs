@@ -12,8 +12,11 @@ namespace Rest.Onnx.Export.Tiny;
 /// </summary>
 public static class TinyLlama
 {
+    /// <summary>Most parameters a tiny checkpoint may have (about 1 GiB of float32 weights).</summary>
+    public const long MaxParameters = 256L * 1024 * 1024;
+
     /// <summary>The config the options describe.</summary>
-    /// <exception cref="InvalidDataException">The sizes are inconsistent (e.g. heads not a multiple of kv heads).</exception>
+    /// <exception cref="InvalidDataException">The sizes are inconsistent (e.g. heads not a multiple of kv heads) or exceed <see cref="MaxParameters"/>.</exception>
     public static LlamaConfig Config(TinyLlamaOptions options)
     {
         var config = new LlamaConfig
@@ -36,6 +39,10 @@ public static class TinyLlama
             EosTokenIds = [options.EosTokenId],
         };
         config.Validate("tiny model options");
+        // The maker holds each tensor in memory and is meant for tests: refuse sizes that would take gigabytes.
+        if (config.ParameterCount > MaxParameters)
+            throw new InvalidDataException(
+                $"tiny model options: {config.ParameterCount:N0} parameters (vocab {config.VocabSize}, hidden {config.HiddenSize}, intermediate {config.IntermediateSize}, layers {config.NumLayers}) exceed the tiny maker's limit of {MaxParameters:N0}.");
         return config;
     }
 
