@@ -1,7 +1,11 @@
+using Rest.Onnx.Manifest;
+
 namespace Rest.Onnx.Tests.Runtime;
 
 /// <summary>REST greedy output equals the baseline token for token, whatever the datastore holds.</summary>
-public class DatastoreEquivalenceTests : TinyModelFixture
+[TestFixture(GraphVariant.Opset23)]
+[TestFixture(GraphVariant.Gqa)]
+public class DatastoreEquivalenceTests(GraphVariant variant) : TinyModelFixture(variant)
 {
     private static readonly GenerationOptions Greedy = new() { MaxNewTokens = 32, StopTokenIds = [] };
     private readonly List<string> _files = [];

@@ -1,6 +1,10 @@
+using Rest.Onnx.Manifest;
+
 namespace Rest.Onnx.Tests.Runtime;
 
-public class GeneratorEquivalenceTests : TinyModelFixture
+[TestFixture(GraphVariant.Opset23)]
+[TestFixture(GraphVariant.Gqa)]
+public class GeneratorEquivalenceTests(GraphVariant variant) : TinyModelFixture(variant)
 {
 
     private static readonly GenerationOptions Greedy = new() { MaxNewTokens = 24, StopTokenIds = [] };
@@ -41,7 +45,9 @@ public class GeneratorEquivalenceTests : TinyModelFixture
     }
 }
 
-public class ScriptedDraftEquivalenceTests : TinyModelFixture
+[TestFixture(GraphVariant.Opset23)]
+[TestFixture(GraphVariant.Gqa)]
+public class ScriptedDraftEquivalenceTests(GraphVariant variant) : TinyModelFixture(variant)
 {
     private static readonly GenerationOptions Greedy = new() { MaxNewTokens = 40, StopTokenIds = [] };
 

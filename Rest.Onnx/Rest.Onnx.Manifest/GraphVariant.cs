@@ -14,4 +14,10 @@ public enum GraphVariant
     /// causal + padding mask itself, plus <c>genai_config.json</c>, for Microsoft.ML.OnnxRuntimeGenAI as a peer baseline.</summary>
     [JsonStringEnumMemberName("genai")]
     GenAI,
+
+    /// <summary>The Rest.Onnx runtime's graph with <c>com.microsoft.GroupQueryAttention</c> in place of <c>Attention</c>: the same
+    /// inputs (the 4D additive mask becomes GQA's <c>attention_bias</c>), but one KV buffer per layer and kind, shared by past
+    /// and present and sized for the generator's maximum length, so a step writes only its own rows (ONNX Runtime contrib op).</summary>
+    [JsonStringEnumMemberName("gqa")]
+    Gqa,
 }

@@ -5,8 +5,9 @@ using Rest.Onnx.Export.Tool;
 const string Usage = """
     rest-export: Hugging Face Llama checkpoints to ONNX for Rest.Onnx.
 
-      rest-export convert --in <hf-folder> --out <folder> [--dtype fp32|fp16] [--variant opset23|genai]
+      rest-export convert --in <hf-folder> --out <folder> [--dtype fp32|fp16|int4] [--variant opset23|gqa|genai]
                           [--embed-weights] [--max-positions N] [--pad-token-id N]
+                          [--block-size 32] [--accuracy-level 0|4]   (int4 only)
       rest-export tiny --out <folder> [--layers 2] [--hidden 64] [--heads 4] [--kv-heads 2] [--head-size N]
                        [--intermediate 128] [--vocab 256] [--tied] [--seed 1] [--max-positions 256]
                        [--rope-theta 10000] [--tokenizer <file>] [--weights-dtype f32|f16|bf16]

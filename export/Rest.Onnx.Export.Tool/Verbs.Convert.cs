@@ -15,14 +15,18 @@ internal static partial class Verbs
             {
                 "fp32" => ModelDType.Float32,
                 "fp16" => ModelDType.Float16,
-                var other => throw new ArgumentException($"--dtype must be fp32 or fp16, got '{other}'."),
+                "int4" => ModelDType.Int4,
+                var other => throw new ArgumentException($"--dtype must be fp32, fp16 or int4, got '{other}'."),
             },
             Variant = (a.String("variant") ?? "opset23") switch
             {
                 "opset23" => GraphVariant.Opset23,
                 "genai" => GraphVariant.GenAI,
-                var other => throw new ArgumentException($"--variant must be opset23 or genai, got '{other}'."),
+                "gqa" => GraphVariant.Gqa,
+                var other => throw new ArgumentException($"--variant must be opset23, gqa or genai, got '{other}'."),
             },
+            Int4BlockSize = a.OptionalInt("block-size"),
+            Int4AccuracyLevel = a.Int("accuracy-level", 0),
             EmbedWeights = a.Flag("embed-weights"),
             MaxPositions = a.OptionalInt("max-positions"),
             PadTokenId = a.OptionalInt("pad-token-id"),

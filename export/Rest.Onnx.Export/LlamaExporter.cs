@@ -43,6 +43,10 @@ public static class LlamaExporter
         var config = LlamaConfig.Load(hfFolder);
         int maxPositions = options.MaxPositions ?? config.MaxPositions;
         if (maxPositions <= 0) throw new ArgumentOutOfRangeException(nameof(options), $"MaxPositions must be positive, got {maxPositions}.");
+        if (options.Int4BlockSize is { } block && (block < 16 || (block & (block - 1)) != 0))
+            throw new ArgumentOutOfRangeException(nameof(options), $"Int4BlockSize must be a power of two of at least 16, got {block}.");
+        if (options.Int4AccuracyLevel is < 0 or > 4)
+            throw new ArgumentOutOfRangeException(nameof(options), $"Int4AccuracyLevel must be within 0..4, got {options.Int4AccuracyLevel}.");
         using var weights = SafetensorsCheckpoint.Open(hfFolder);
         Directory.CreateDirectory(outFolder);
 
@@ -84,6 +88,7 @@ public static class LlamaExporter
             }
         }
         model.Graph = builder.Graph;
+        if (builder.UsesMicrosoftDomain) model.OpsetImport.Add(new OperatorSetIdProto { Domain = OnnxGraphBuilder.MicrosoftDomain, Version = 1 });
         using (var stream = new FileStream(modelPath, FileMode.Create, FileAccess.Write))
             model.WriteTo(stream);
 
@@ -133,5 +138,7 @@ public static class LlamaExporter
     }
 
     private static string Describe(ExportOptions o)
-        => $"{o.DType}, {o.Variant}";
+        => o.DType == ModelDType.Int4
+            ? $"{o.DType} block {o.Int4BlockSize ?? ExportOptions.DefaultInt4BlockSize} accuracy level {o.Int4AccuracyLevel}, {o.Variant}"
+            : $"{o.DType}, {o.Variant}";
 }

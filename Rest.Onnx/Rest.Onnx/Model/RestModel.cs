@@ -96,9 +96,9 @@ public sealed class RestModel : IDisposable
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder '{folder}' does not exist.");
         var path = Path.Combine(folder, ModelManifest.FileName);
         var manifest = ModelManifest.Load(path);
-        // The runtime's own check on top of the contract: it drives only the 4D-mask graph.
-        if (manifest.GraphVariant != GraphVariant.Opset23)
-            throw new InvalidDataException($"'{path}': field 'graphVariant' is {manifest.GraphVariant}; this runtime drives {GraphVariant.Opset23} graphs (export without --variant genai).");
+        // The runtime's own check on top of the contract: it drives only the 4D-mask graphs.
+        if (manifest.GraphVariant is not (GraphVariant.Opset23 or GraphVariant.Gqa))
+            throw new InvalidDataException($"'{path}': field 'graphVariant' is {manifest.GraphVariant}; this runtime drives {GraphVariant.Opset23} and {GraphVariant.Gqa} graphs (export with --variant opset23 or gqa).");
         return new RestModel(folder, manifest, options);
     }
 
