@@ -14,6 +14,16 @@ if (args.Length > 1 && args[0] == "figures" && args[1] == "datastore")
     Rest.Onnx.Bench.Datastore.DatastoreFigures.Run(Console.Out, tokens);
     return 0;
 }
+if (args.Length > 1 && args[0] == "figures" && args[1] == "engine")
+{
+    try { return Rest.Onnx.Bench.Runtime.EngineFigures.Run(args[2..], Console.Error); }
+    catch (ArgumentException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
+}
+if (args.Length > 1 && args[0] == "figures" && args[1] == "race")
+{
+    try { return Rest.Onnx.Bench.EndToEnd.EngineRace.Run(args[2..], Console.Error); }
+    catch (ArgumentException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
+}
 if (args.Length > 0 && args[0] is "--help" or "-h" or "help")
 {
     Console.WriteLine(MainJobOptions.Usage);

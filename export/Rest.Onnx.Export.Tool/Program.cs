@@ -5,7 +5,7 @@ using Rest.Onnx.Export.Tool;
 const string Usage = """
     rest-export: Hugging Face Llama checkpoints to ONNX for Rest.Onnx.
 
-      rest-export convert --in <hf-folder> --out <folder> [--dtype fp32|fp16|int4] [--variant opset23|gqa|genai]
+      rest-export convert --in <hf-folder> --out <folder> [--dtype fp32|fp16|int4] [--variant opset23|gqa|genai|genai-gqa]
                           [--embed-weights] [--max-positions N] [--pad-token-id N]
                           [--block-size 32] [--accuracy-level 0|4]   (int4 only)
       rest-export tiny --out <folder> [--layers 2] [--hidden 64] [--heads 4] [--kv-heads 2] [--head-size N]

@@ -131,9 +131,9 @@ public static class LlamaExporter
         };
         var manifestPath = Path.Combine(outFolder, ModelManifest.FileName);
         manifest.Save(manifestPath);
-        if (options.Variant == GraphVariant.GenAI)
+        if (options.Variant is GraphVariant.GenAI or GraphVariant.GenAIGqa)
             GenAiConfig.Write(Path.Combine(outFolder, GenAiConfig.FileName), config, maxPositions,
-                options.PadTokenId ?? config.PadTokenId ?? 0, ModelFile);
+                options.PadTokenId ?? config.PadTokenId ?? 0, ModelFile, sharedBuffer: options.Variant == GraphVariant.GenAIGqa);
         return new ExportResult(modelPath, manifestPath, manifest, builder.InitializerBytes, tensorCount);
     }
 

@@ -79,6 +79,20 @@ internal sealed class KvCache : IDisposable
     /// <summary>Memory the step writes the present of <paramref name="layer"/> into (the past's own buffer when shared).</summary>
     public IntPtr Present(int layer, bool value) => _buffers[layer * 2 + (value ? 1 : 0)][Shared ? 0 : 1 - _pastSlot].Pointer;
 
+    /// <summary>
+    /// Benchmarks only: zeroes the buffers (host memory) and marks the first <paramref name="length"/> positions as cached,
+    /// so a step can be timed at a context length without prefilling it (a step's cost does not depend on the values).
+    /// </summary>
+    internal unsafe void PretendCached(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, MaxLength);
+        if (!_backend.IsHost) throw new NotSupportedException("PretendCached works on host memory only.");
+        foreach (var slots in _buffers)
+            foreach (var memory in slots) new Span<byte>((void*)memory.Pointer, checked((int)BufferBytes)).Clear();
+        _pastSlot = 0;
+        Length = length;
+    }
+
     /// <summary>Forgets everything cached.</summary>
     public void Reset()
     {

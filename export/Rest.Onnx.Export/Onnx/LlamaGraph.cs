@@ -60,11 +60,16 @@ internal sealed class LlamaGraph
 
         var inputIds = _g.Input("input_ids", DataType.Int64, "batch", "seq");
         var positionIds = _g.Input("position_ids", DataType.Int64, "batch", "seq");
-        string mask = _options.Variant == GraphVariant.GenAI
-            ? BuildGenAiMask(_g.Input("attention_mask", DataType.Int64, "batch", "total"), inputIds)
-            : CastMask(_g.Input("attention_mask", DataType.Float, "batch", 1, "seq", "total"));
+        var gqa = _options.Variant is GraphVariant.Gqa or GraphVariant.GenAIGqa;
+        string mask = _options.Variant switch
+        {
+            GraphVariant.GenAI => BuildGenAiMask(_g.Input("attention_mask", DataType.Int64, "batch", "total"), inputIds),
+            GraphVariant.GenAIGqa => _g.Input("attention_mask", DataType.Int64, "batch", "total"),
+            _ => CastMask(_g.Input("attention_mask", DataType.Float, "batch", 1, "seq", "total")),
+        };
         string seqlensK = "", totalLength = "";
         if (_options.Variant == GraphVariant.Gqa) (seqlensK, totalLength) = GqaLengths("attention_mask");
+        if (_options.Variant == GraphVariant.GenAIGqa) (seqlensK, totalLength) = GenAiGqaLengths(mask);
         var pastKeys = new string[c.NumLayers];
         var pastValues = new string[c.NumLayers];
         for (int l = 0; l < c.NumLayers; l++)
@@ -92,12 +97,12 @@ internal sealed class LlamaGraph
             var kRot = _g.Node("RotaryEmbedding", p + ".k_rotary", [k, cos, sin, positionIds],
                 OnnxAttribute.Int("interleaved", 0), OnnxAttribute.Int("num_heads", c.NumKvHeads));
             var attn = p + ".attn_output";
-            if (_options.Variant == GraphVariant.Gqa)
+            if (gqa)
             {
                 // Inputs: query, key, value, past_key, past_value, seqlens_k, total_sequence_length, cos_cache, sin_cache,
                 // position_ids, attention_bias. Rotary stays outside (do_rotary = 0) with the graph's own position ids.
                 _g.MicrosoftNode("GroupQueryAttention", p + ".attn",
-                    [qRot, kRot, v, pastKeys[l], pastValues[l], seqlensK, totalLength, "", "", "", mask],
+                    [qRot, kRot, v, pastKeys[l], pastValues[l], seqlensK, totalLength, "", "", "", _options.Variant == GraphVariant.Gqa ? mask : ""],
                     [attn, $"present.{l}.key", $"present.{l}.value"],
                     OnnxAttribute.Int("num_heads", c.NumHeads), OnnxAttribute.Int("kv_num_heads", c.NumKvHeads),
                     OnnxAttribute.Float("scale", (float)(1.0 / Math.Sqrt(c.HeadSize))), OnnxAttribute.Int("do_rotary", 0));
@@ -199,6 +204,20 @@ internal sealed class LlamaGraph
         var total32 = _g.Node("Cast", P, [total], OnnxAttribute.Int("to", (long)DataType.Int32));
         var seqlens = _g.Node("Sub", P, [total32, _g.Int32Constant(P + ".one", 1)]);
         var scalar = _g.Node("Squeeze", P, [total32, _g.Int64Constant(P + ".axis0", 0)]);
+        return (seqlens, scalar);
+    }
+
+    /// <summary>
+    /// genai-gqa: from the 2D mask [batch, total] (1 keep, 0 pad), seqlens_k = sum(mask, 1) - 1 and total_sequence_length =
+    /// total, both int32, the way onnxruntime-genai's model builder derives them; causality is GroupQueryAttention's own.
+    /// </summary>
+    private (string SeqlensK, string Total) GenAiGqaLengths(string mask2d)
+    {
+        const string P = "genai_gqa_lengths";
+        var sum = _g.Node("ReduceSum", P, [mask2d, _g.Int64Constant(P + ".axis1", 1)], OnnxAttribute.Int("keepdims", 0)); // [B]
+        var seqlens = _g.Node("Cast", P, [_g.Node("Sub", P, [sum, _g.Int64Constant(P + ".one", 1)])], OnnxAttribute.Int("to", (long)DataType.Int32));
+        var total = _g.Node("Shape", P, [mask2d], OnnxAttribute.Int("start", 1), OnnxAttribute.Int("end", 2));
+        var scalar = _g.Node("Squeeze", P, [_g.Node("Cast", P, [total], OnnxAttribute.Int("to", (long)DataType.Int32)), _g.Int64Constant(P + ".axis0", 0)]);
         return (seqlens, scalar);
     }
 
