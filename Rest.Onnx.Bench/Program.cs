@@ -24,6 +24,11 @@ if (args.Length > 1 && args[0] == "figures" && args[1] == "race")
     try { return Rest.Onnx.Bench.EndToEnd.EngineRace.Run(args[2..], Console.Error); }
     catch (ArgumentException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
 }
+if (args.Length > 1 && args[0] == "figures" && args[1] == "int4")
+{
+    try { return Rest.Onnx.Bench.Runtime.Int4Figures.Run(args[2..], Console.Out); }
+    catch (ArgumentException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
+}
 if (args.Length > 0 && args[0] is "--help" or "-h" or "help")
 {
     Console.WriteLine(MainJobOptions.Usage);

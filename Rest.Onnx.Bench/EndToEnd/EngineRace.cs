@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -19,7 +20,7 @@ internal static class EngineRace
 {
     public const string Usage =
         "figures race [--shapes small,1b] [--dtypes fp32,int4] [--ours opset23,gqa] [--genai genai,genai-gqa] [--threads N] [--runs 3] " +
-        "[--prompt-tokens 128] [--new-tokens 64] [--json] [--out file.json]";
+        "[--prompt-tokens 128] [--new-tokens 64] [--clock wall|cpu] [--json] [--out file.json]";
 
     public static int Run(string[] args, TextWriter log)
     {
@@ -44,6 +45,7 @@ internal static class EngineRace
                 case "--prompt-tokens": promptTokens = Positive("--prompt-tokens", Next()); break;
                 case "--new-tokens": newTokens = Positive("--new-tokens", Next()); break;
                 case "--json": json = true; break;
+                case "--clock": _cpuClock = Next() switch { "cpu" => true, "wall" => false, var c => throw new ArgumentException($"--clock takes cpu or wall, got '{c}'.") }; break;
                 case "--out": outFile = Next(); break;
                 default: throw new ArgumentException($"Unknown option '{args[i]}'. Usage: {Usage}");
             }
@@ -69,9 +71,10 @@ internal static class EngineRace
                 var engines = new List<Engine>();
                 try
                 {
-                    foreach (var v in ours) engines.Add(new OurEngine(Ensure(hf, cacheRoot, shape, dtype, v, log), threads, v, DraftingStrategy.None));
-                    if (ours.Length > 0)
-                        engines.Add(new OurEngine(Ensure(hf, cacheRoot, shape, dtype, ours[^1], log), threads, ours[^1], DraftingStrategy.PromptLookup));
+                    OurEngine? last = null;
+                    foreach (var v in ours) engines.Add(last = new OurEngine(Ensure(hf, cacheRoot, shape, dtype, v, log), threads, v));
+                    // Prompt lookup on the same loaded model as the last variant's greedy (one copy of the weights in memory).
+                    if (last is not null) engines.Add(new DraftingEngine(last, DraftingStrategy.PromptLookup, "prompt-lookup"));
                     foreach (var v in theirs)
                     {
                         try { engines.Add(new GenAiEngine(Ensure(hf, cacheRoot, shape, dtype, v, log), threads, v)); }
@@ -116,6 +119,7 @@ internal static class EngineRace
         {
             ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
             ["machine"] = $"{Environment.ProcessorCount} cores",
+            ["clock"] = _cpuClock ? "process CPU time" : "wall",
             ["results"] = results,
         }.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         if (outFile is not null) File.WriteAllText(outFile, text);
@@ -133,6 +137,12 @@ internal static class EngineRace
         }
         return folder;
     }
+
+    private static bool _cpuClock;
+
+    /// <summary>Wall time, or the process's CPU time with <c>--clock cpu</c> (steadier on a shared machine; use --threads 1,
+    /// since idle intra-op threads spin and would count).</summary>
+    private static TimeSpan Clock() => _cpuClock ? TimeSpan.FromMilliseconds(Runtime.ProcessCpu.Milliseconds()) : Stopwatch.GetElapsedTime(0);
 
     private static GraphVariant Variant(string v) => v switch
     {
@@ -167,31 +177,51 @@ internal static class EngineRace
     private sealed class OurEngine : Engine
     {
         private readonly RestModel _model;
-        private readonly Generator _generator;
-        private readonly DraftingStrategy _drafting;
 
-        public OurEngine(string folder, int threads, GraphVariant variant, DraftingStrategy drafting)
+        public OurEngine(string folder, int threads, GraphVariant variant)
         {
             _model = RestModel.Load(folder, new ModelOptions { IntraOpThreads = threads, MaxSequenceLength = 1024 });
-            _generator = _model.CreateGenerator();
-            _drafting = drafting;
-            Name = $"rest.onnx {EngineRace.Name(variant)} {(drafting == DraftingStrategy.None ? "greedy" : "prompt-lookup")}";
+            Generator = _model.CreateGenerator();
+            Variant = EngineRace.Name(variant);
+            Name = $"rest.onnx {Variant} greedy";
         }
+
+        public Generator Generator { get; }
+
+        public string Variant { get; }
 
         public override string Name { get; }
 
-        public override (double, double, int[]) Generate(int[] prompt, int newTokens)
+        public override (double, double, int[]) Generate(int[] prompt, int newTokens) => Run(Generator, DraftingStrategy.None, prompt, newTokens);
+
+        /// <summary>Through the step-wise API, so prefill (AppendTokens) and decode (the steps) are timed apart on <see cref="Clock"/>.</summary>
+        public static (double, double, int[]) Run(Generator generator, DraftingStrategy drafting, int[] prompt, int newTokens)
         {
-            var result = _generator.Generate(prompt, new GenerationOptions { MaxNewTokens = newTokens, StopTokenIds = [], Drafting = _drafting });
-            var s = result.Statistics;
-            return (s.PrefillTime.TotalMilliseconds, s.TokensPerSecond, result.Tokens.ToArray());
+            using var run = generator.Start(new GenerationOptions { MaxNewTokens = newTokens, StopTokenIds = [], Drafting = drafting });
+            var t0 = Clock();
+            run.AppendTokens(prompt);
+            var t1 = Clock();
+            while (!run.IsDone) run.Step();
+            var t2 = Clock();
+            var tokens = run.NewTokens.ToArray();
+            return ((t1 - t0).TotalMilliseconds, tokens.Length / (t2 - t1).TotalSeconds, tokens);
         }
 
         public override void Dispose()
         {
-            _generator.Dispose();
+            Generator.Dispose();
             _model.Dispose();
         }
+    }
+
+    /// <summary>Another drafting strategy on an <see cref="OurEngine"/>'s generator (disposed with it).</summary>
+    private sealed class DraftingEngine(OurEngine engine, DraftingStrategy drafting, string label) : Engine
+    {
+        public override string Name { get; } = $"rest.onnx {engine.Variant} {label}";
+
+        public override (double, double, int[]) Generate(int[] prompt, int newTokens) => OurEngine.Run(engine.Generator, drafting, prompt, newTokens);
+
+        public override void Dispose() { }
     }
 
     private sealed class GenAiEngine(string folder, int threads, GraphVariant variant) : Engine
@@ -202,7 +232,7 @@ internal static class EngineRace
 
         public override (double, double, int[]) Generate(int[] prompt, int newTokens)
         {
-            var (tokens, prefill, decode) = _genAi.GenerateTimed(prompt, newTokens, new HashSet<int>());
+            var (tokens, prefill, decode) = _genAi.GenerateTimed(prompt, newTokens, new HashSet<int>(), Clock);
             return (prefill.TotalMilliseconds, (tokens.Length - 1) / decode.TotalSeconds, tokens);
         }
 

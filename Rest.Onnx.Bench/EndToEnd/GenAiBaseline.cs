@@ -31,14 +31,17 @@ internal sealed class GenAiBaseline : IDisposable
     /// Greedy continuation with the generator set up outside the timed region: prefill = AppendTokens plus picking the first
     /// token (one forward pass over the prompt), decode = the remaining tokens (one forward pass each).
     /// </summary>
-    public (int[] Tokens, TimeSpan Prefill, TimeSpan Decode) GenerateTimed(ReadOnlySpan<int> promptIds, int maxNewTokens, IReadOnlySet<int> stopIds)
+    /// <param name="clock">The clock to time with (default: wall time; the engine race can pass process CPU time).</param>
+    public (int[] Tokens, TimeSpan Prefill, TimeSpan Decode) GenerateTimed(ReadOnlySpan<int> promptIds, int maxNewTokens, IReadOnlySet<int> stopIds,
+        Func<TimeSpan>? clock = null)
     {
+        clock ??= static () => Stopwatch.GetElapsedTime(0);
         using var parameters = new GeneratorParams(_model);
         parameters.SetSearchOption("max_length", promptIds.Length + maxNewTokens);
         parameters.SetSearchOption("do_sample", false);
         using var generator = new GenAiGenerator(_model, parameters);
         var produced = new List<int>(maxNewTokens);
-        var start = Stopwatch.GetTimestamp();
+        var start = clock();
         generator.AppendTokens(promptIds);
         var prefillEnd = start;
         while (produced.Count < maxNewTokens && !generator.IsDone())
@@ -46,11 +49,11 @@ internal sealed class GenAiBaseline : IDisposable
             generator.GenerateNextToken();
             var token = generator.GetNextTokens()[0];
             produced.Add(token);
-            if (produced.Count == 1) prefillEnd = Stopwatch.GetTimestamp();
+            if (produced.Count == 1) prefillEnd = clock();
             if (stopIds.Contains(token)) break;
         }
-        var end = Stopwatch.GetTimestamp();
-        return ([.. produced], Stopwatch.GetElapsedTime(start, prefillEnd), Stopwatch.GetElapsedTime(prefillEnd, end));
+        var end = clock();
+        return ([.. produced], prefillEnd - start, end - prefillEnd);
     }
 
     /// <summary>Greedy continuation of <paramref name="promptIds"/>; returns the new tokens and the wall time of prefill plus decode.</summary>

@@ -23,6 +23,7 @@ namespace Rest.Onnx.Bench.Runtime;
 internal static class EngineFigures
 {
     private static int[] _contexts = [128, 1024, 4096];
+    private static bool _cpuClock;
     private static readonly int[] RowCounts = [1, 2, 4, 8, 16, 32, 64];
     private const int RowsContext = 1024;
     private const int MaxRows = 64;
@@ -33,12 +34,14 @@ internal static class EngineFigures
         Layers = 22, HiddenSize = 2048, Heads = 32, KvHeads = 4, IntermediateSize = 5632, VocabSize = 32000, MaxPositions = 8192, Seed = 4,
     };
 
-    public const string Usage = "figures engine [--json] [--shapes small,1b] [--dtypes fp32,int4] [--variants opset23,gqa] [--threads N (default: all cores)] [--reps N] [--contexts 128,1024,4096] [--out file.json] [--prepare-only]";
+    public const string Usage = "figures engine [--json] [--shapes small,1b] [--dtypes fp32,int4] [--variants opset23,gqa] [--threads N (default: all cores)] [--reps N] [--contexts 128,1024,4096] [--out file.json] [--prepare-only] [--no-generation] [--block-size 32] [--accuracy-level 0|4] [--clock wall|cpu]";
 
     public static int Run(string[] args, TextWriter log)
     {
         var json = false;
         var prepareOnly = false;
+        var generate = true;
+        int blockSize = ExportOptions.DefaultInt4BlockSize, accuracyLevel = 0;
         var shapes = new List<string> { "small", "1b" };
         var threads = Environment.ProcessorCount;
         int? reps = null;
@@ -52,6 +55,10 @@ internal static class EngineFigures
             {
                 case "--json": json = true; break;
                 case "--prepare-only": prepareOnly = true; break;
+                case "--no-generation": generate = false; break;
+                case "--clock": _cpuClock = Next() switch { "cpu" => true, "wall" => false, var c => throw new ArgumentException($"--clock takes cpu or wall, got '{c}'.") }; break;
+                case "--block-size": blockSize = PositiveInt("--block-size", Next()); break;
+                case "--accuracy-level": accuracyLevel = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--shapes": shapes = [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]; break;
                 case "--threads": threads = PositiveInt("--threads", Next()); break;
                 case "--reps": reps = PositiveInt("--reps", Next()); break;
@@ -77,25 +84,40 @@ internal static class EngineFigures
                 TinyLlama.Write(hf, options);
             }
             foreach (var dtype in dtypes)
+            {
+                var folders = new List<string>();
                 foreach (var variant in variants)
                 {
-                    var folder = Path.Combine(cache, shape, $"{Name(dtype)}-{Name(variant)}");
+                    var suffix = dtype == ModelDType.Int4 && (blockSize != ExportOptions.DefaultInt4BlockSize || accuracyLevel != 0)
+                        ? $"-b{blockSize}-a{accuracyLevel}" : "";
+                    var folder = Path.Combine(cache, shape, $"{Name(dtype)}-{Name(variant)}{suffix}");
                     if (!File.Exists(Path.Combine(folder, ModelManifest.FileName)))
                     {
-                        log.WriteLine($"exporting {shape} {Name(dtype)} {Name(variant)} to {folder}");
-                        LlamaExporter.Export(hf, folder, new ExportOptions { DType = dtype, Variant = variant });
+                        log.WriteLine($"exporting {shape} {Name(dtype)} {Name(variant)}{suffix} to {folder}");
+                        LlamaExporter.Export(hf, folder, new ExportOptions
+                        {
+                            DType = dtype, Variant = variant, Int4BlockSize = blockSize, Int4AccuracyLevel = accuracyLevel,
+                        });
                     }
-                    if (prepareOnly) continue;
-                    var entry = Measure(shape == "small" ? "small" : "tinyllama-1.1b", folder, threads, repetitions, log);
-                    results.Add(entry);
-                    log.WriteLine(Describe(entry));
+                    folders.Add(folder);
                 }
+                if (prepareOnly) continue;
+                // The variants of one dtype are measured interleaved (run by run), so drifting machine load hits them alike.
+                var entries = Measure(shape == "small" ? "small" : "tinyllama-1.1b", folders, threads, repetitions);
+                for (var v = 0; v < entries.Count; v++)
+                {
+                    if (shape == "small" && generate) entries[v]["generation4096"] = GenerateToLimit(folders[v], threads, log);
+                    results.Add(entries[v]);
+                    log.WriteLine(Describe(entries[v]));
+                }
+            }
         }
         var document = new JsonObject
         {
             ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
             ["machine"] = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}",
             ["threads"] = threads,
+            ["clock"] = _cpuClock ? "process CPU time (all threads; robust to a shared machine's scheduling)" : "wall",
             ["rowsContext"] = RowsContext,
             ["shapes"] = results,
         };
@@ -105,56 +127,121 @@ internal static class EngineFigures
         return 0;
     }
 
-    private static JsonObject Measure(string name, string folder, int threads, int reps, TextWriter log)
+    private sealed class Subject(RestModel model, KvCache cache, ForwardPass pass, string folder) : IDisposable
     {
-        using var model = RestModel.Load(folder, new ModelOptions { MaxSequenceLength = _contexts[^1] + MaxRows, IntraOpThreads = threads });
-        var config = model.Manifest;
-        using var cache = KvCache.For(model.Backend, config, model.MaxSequenceLength);
-        using var pass = new ForwardPass(model.Session, config, model.Backend, cache, MaxRows);
+        public RestModel Model { get; } = model;
+        public KvCache Cache { get; } = cache;
+        public ForwardPass Pass { get; } = pass;
+        public string Folder { get; } = folder;
+
+        public void Dispose()
+        {
+            Pass.Dispose();
+            Cache.Dispose();
+            Model.Dispose();
+        }
+    }
+
+    private static List<JsonObject> Measure(string name, List<string> folders, int threads, int reps)
+    {
+        var subjects = new List<Subject>();
         using var runOptions = new RunOptions();
-        var tree = new DraftTree(MaxRows - 1);
-        var random = new Random(2);
-
-        double Time(int context, int rows)
+        try
         {
-            cache.PretendCached(context);
-            BenchModel.FillTree(tree, rows - 1, random, config.VocabSize);
-            var samples = new double[reps];
-            for (var r = -1; r < reps; r++) // one warm-up run
+            foreach (var folder in folders)
             {
-                VerificationBatch.Fill(tree, 5, context, pass.InputIds(rows), pass.PositionIds(rows), pass.Mask(rows));
-                var start = Stopwatch.GetTimestamp();
-                pass.Run(rows, runOptions);
-                var ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                if (r >= 0) samples[r] = ms;
+                var model = RestModel.Load(folder, new ModelOptions { MaxSequenceLength = _contexts[^1] + MaxRows, IntraOpThreads = threads });
+                var cache = KvCache.For(model.Backend, model.Manifest, model.MaxSequenceLength);
+                subjects.Add(new Subject(model, cache, new ForwardPass(model.Session, model.Manifest, model.Backend, cache, MaxRows), folder));
             }
-            Array.Sort(samples);
-            return samples[reps / 2];
-        }
+            var vocabulary = subjects[0].Model.Manifest.VocabSize;
+            var tree = new DraftTree(MaxRows - 1);
 
-        var greedy = new JsonObject();
-        foreach (var context in _contexts) greedy[context.ToString(CultureInfo.InvariantCulture)] = Math.Round(Time(context, 1), 3);
-        var ratios = new JsonObject();
-        var stepMs = new JsonObject();
-        var one = Time(RowsContext, 1);
-        foreach (var rows in RowCounts)
-        {
-            var t = rows == 1 ? one : Time(RowsContext, rows);
-            ratios[rows.ToString(CultureInfo.InvariantCulture)] = Math.Round(t / one, 3);
-            stepMs[rows.ToString(CultureInfo.InvariantCulture)] = Math.Round(t, 3);
+            // Median over reps of one forward pass at (context, rows), for every subject, runs interleaved.
+            double[] Time(int context, int rows)
+            {
+                BenchModel.FillTree(tree, rows - 1, new Random(2), vocabulary);
+                foreach (var s in subjects) s.Cache.PretendCached(context);
+                var samples = new double[subjects.Count][];
+                for (var i = 0; i < subjects.Count; i++) samples[i] = new double[reps];
+                for (var r = -1; r < reps; r++) // one warm-up run each
+                    for (var i = 0; i < subjects.Count; i++)
+                    {
+                        var pass = subjects[i].Pass;
+                        VerificationBatch.Fill(tree, 5, context, pass.InputIds(rows), pass.PositionIds(rows), pass.Mask(rows));
+                        var start = Stopwatch.GetTimestamp();
+                        var cpuStart = _cpuClock ? ProcessCpu.Milliseconds() : 0;
+                        pass.Run(rows, runOptions);
+                        var ms = _cpuClock ? ProcessCpu.Milliseconds() - cpuStart : Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                        if (r >= 0) samples[i][r] = ms;
+                    }
+                return [.. samples.Select(x => { Array.Sort(x); return x[reps / 2]; })];
+            }
+
+            var greedy = subjects.Select(_ => new JsonObject()).ToArray();
+            foreach (var context in _contexts)
+            {
+                var t = Time(context, 1);
+                for (var i = 0; i < subjects.Count; i++) greedy[i][context.ToString(CultureInfo.InvariantCulture)] = Math.Round(t[i], 3);
+            }
+            var ratios = subjects.Select(_ => new JsonObject()).ToArray();
+            var stepMs = subjects.Select(_ => new JsonObject()).ToArray();
+            var one = Time(RowsContext, 1);
+            foreach (var rows in RowCounts)
+            {
+                var t = rows == 1 ? one : Time(RowsContext, rows);
+                for (var i = 0; i < subjects.Count; i++)
+                {
+                    ratios[i][rows.ToString(CultureInfo.InvariantCulture)] = Math.Round(t[i] / one[i], 3);
+                    stepMs[i][rows.ToString(CultureInfo.InvariantCulture)] = Math.Round(t[i], 3);
+                }
+            }
+            return [.. subjects.Select((s, i) => new JsonObject
+            {
+                ["name"] = name,
+                ["dtype"] = Name(s.Model.Manifest.Dtype),
+                ["variant"] = Name(s.Model.Manifest.GraphVariant),
+                ["greedyStepMs"] = greedy[i],
+                ["rowsCostRatio"] = ratios[i],
+                ["rowsStepMs"] = stepMs[i],
+                ["kvCacheMiB"] = Math.Round(s.Cache.TotalBytes / 1048576.0, 1),
+                ["weightsMiB"] = Math.Round(Directory.GetFiles(s.Folder, "model.onnx*").Sum(f => new FileInfo(f).Length) / 1048576.0, 1),
+                ["reps"] = reps,
+            })];
         }
-        return new JsonObject
+        finally
         {
-            ["name"] = name,
-            ["dtype"] = Name(config.Dtype),
-            ["variant"] = Name(config.GraphVariant),
-            ["greedyStepMs"] = greedy,
-            ["rowsCostRatio"] = ratios,
-            ["rowsStepMs"] = stepMs,
-            ["kvCacheMiB"] = Math.Round(cache.TotalBytes / 1048576.0, 1),
-            ["weightsMiB"] = Math.Round(Directory.GetFiles(folder, "model.onnx*").Sum(f => new FileInfo(f).Length) / 1048576.0, 1),
-            ["reps"] = reps,
+            foreach (var s in subjects) s.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// A real greedy generation from a 16-token prompt to a 4,096-token sequence: it runs inside the KV bytes the generator
+    /// allocated at creation (the cache never grows) and reports the managed bytes allocated per step.
+    /// </summary>
+    private static JsonObject GenerateToLimit(string folder, int threads, TextWriter log)
+    {
+        const int Length = 4096;
+        using var model = RestModel.Load(folder, new ModelOptions { MaxSequenceLength = Length, IntraOpThreads = threads });
+        using var generator = model.CreateGenerator();
+        var prompt = Enumerable.Range(0, 16).Select(i => 3 + i * 37 % (model.Manifest.VocabSize - 3)).ToArray();
+        var options = new GenerationOptions { MaxNewTokens = Length, StopTokenIds = [] };
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        var result = generator.Generate(prompt, options);
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        var s = result.Statistics;
+        var entry = new JsonObject
+        {
+            ["kvCacheBytes"] = generator.KvCacheBytes,
+            ["sequenceLength"] = prompt.Length + result.Tokens.Count,
+            ["stopReason"] = result.StopReason.ToString(),
+            ["decodeSeconds"] = Math.Round(s.DecodeTime.TotalSeconds, 2),
+            ["tokensPerSecond"] = Math.Round(s.TokensPerSecond, 1),
+            ["managedBytesPerStep"] = allocated / Math.Max(1, s.VerificationSteps),
         };
+        log.WriteLine($"  generation to {entry["sequenceLength"]} tokens ({entry["stopReason"]}): KV {generator.KvCacheBytes / 1048576.0:F1} MiB, " +
+                      $"{entry["tokensPerSecond"]} tokens/s, {entry["managedBytesPerStep"]} managed bytes per step");
+        return entry;
     }
 
     private static string Describe(JsonObject e)
@@ -173,4 +260,30 @@ internal static class EngineFigures
     private static int PositiveInt(string option, string value)
         => int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0 ? n
             : throw new ArgumentException($"{option} expects a positive integer, got '{value}'.");
+}
+
+/// <summary>
+/// The process's CPU time (CLOCK_PROCESS_CPUTIME_ID, nanosecond resolution, Linux): on a machine shared by many jobs a
+/// forward pass's CPU time is far steadier than its wall time, which mostly measures the scheduler.
+/// </summary>
+internal static partial class ProcessCpu
+{
+    private const int ClockProcessCpuTimeId = 2;
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "clock_gettime")]
+    private static partial int ClockGetTime(int clock, out TimeSpec time);
+
+    public static double Milliseconds()
+    {
+        if (!OperatingSystem.IsLinux()) return Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds;
+        if (ClockGetTime(ClockProcessCpuTimeId, out var t) != 0) throw new InvalidOperationException("clock_gettime failed.");
+        return t.Seconds * 1e3 + t.Nanoseconds / 1e6;
+    }
 }
