@@ -89,6 +89,8 @@ public static class LlamaExporter
         }
         model.Graph = builder.Graph;
         if (builder.UsesMicrosoftDomain) model.OpsetImport.Add(new OperatorSetIdProto { Domain = OnnxGraphBuilder.MicrosoftDomain, Version = 1 });
+        // The runtime checks this against rest-model.json: driving an opset23 graph through a shared buffer would be silently wrong.
+        model.MetadataProps.Add(new StringStringEntryProto { Key = GraphVariantMetadataKey, Value = VariantName(options.Variant) });
         using (var stream = new FileStream(modelPath, FileMode.Create, FileAccess.Write))
             model.WriteTo(stream);
 
@@ -136,6 +138,14 @@ public static class LlamaExporter
                 options.PadTokenId ?? config.PadTokenId ?? 0, ModelFile, sharedBuffer: options.Variant == GraphVariant.GenAIGqa);
         return new ExportResult(modelPath, manifestPath, manifest, builder.InitializerBytes, tensorCount);
     }
+
+    /// <summary>Key of the model.onnx metadata entry naming the graph variant (as rest-model.json spells it).</summary>
+    public const string GraphVariantMetadataKey = "rest.graphVariant";
+
+    private static string VariantName(GraphVariant v) => v switch
+    {
+        GraphVariant.Gqa => "gqa", GraphVariant.GenAI => "genai", GraphVariant.GenAIGqa => "genai-gqa", _ => "opset23",
+    };
 
     private static string Describe(ExportOptions o)
         => o.DType == ModelDType.Int4
