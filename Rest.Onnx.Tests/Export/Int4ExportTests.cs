@@ -82,6 +82,30 @@ public class Int4ExportTests
         TestContext.Out.WriteLine($"int4 vs fp32 max |logit error| over the prompt: {worst:G3}");
     }
 
+    [Test]
+    public void DraftedGreedyEqualsItsOwnBaselineAtAccuracyLevel4()
+    {
+        // Accuracy level 4 quantizes activations to int8 per row block; drafts must still reproduce the model's own greedy.
+        using var dir = new TempFolder("rest-int4-a4-");
+        TinyLlama.Write(dir.File("hf"), Options with { VocabSize = 512, MaxPositions = 256 });
+        LlamaExporter.Export(dir.File("hf"), dir.File("onnx"), new ExportOptions { DType = ModelDType.Int4, Variant = GraphVariant.Gqa, Int4AccuracyLevel = 4 });
+        using var model = RestModel.Load(dir.File("onnx"), new ModelOptions { MaxSequenceLength = 256, IntraOpThreads = 1 });
+        using var generator = model.CreateGenerator();
+        var greedy = new GenerationOptions { MaxNewTokens = 24, StopTokenIds = [] };
+        var random = new Random(31);
+        for (var p = 0; p < 6; p++)
+        {
+            var prompt = Runtime.GeneratorEquivalenceTests.RandomPrompt(random, random.Next(2, 30));
+            var baseline = generator.Generate(prompt, greedy);
+            int[] full = [.. prompt, .. baseline.Tokens];
+            var scripted = generator.Generate(prompt, greedy with { Drafting = DraftingStrategy.Custom(new Runtime.ScriptedDraftSource(full, 6, 2, seed: p)) });
+            var lookup = generator.Generate(prompt, greedy with { Drafting = DraftingStrategy.PromptLookup });
+            Assert.That(scripted.Tokens, Is.EqualTo(baseline.Tokens), $"scripted drafts, prompt {p}");
+            Assert.That(lookup.Tokens, Is.EqualTo(baseline.Tokens), $"prompt lookup, prompt {p}");
+            Assert.That(scripted.Statistics.VerificationSteps, Is.LessThan(baseline.Statistics.VerificationSteps), "drafts were accepted");
+        }
+    }
+
     /// <summary>A copy of a Hugging Face folder whose linear weights (not embedding or norms) went through int4 and back.</summary>
     internal static void WriteDequantized(string hfFolder, string outFolder, int block)
     {
