@@ -26,6 +26,25 @@ internal static class FiguresCommand
             Tokenization.TokenizerFigures.Run(p.InvocationConfiguration.Output);
             return Cli.Success;
         });
-        return new Command("figures", "plain-stopwatch figures") { datastore, tokenizers };
+        var engine = PassThrough("engine", "greedy step time by cached length and verification cost by rows, per shape, dtype and graph variant (--json)",
+            (args, p) => Runtime.EngineFigures.Run(args, p.InvocationConfiguration.Error));
+        var race = PassThrough("race", "our engine against onnxruntime-genai on the same weights, threads pinned, set-up outside the timing",
+            (args, p) => EndToEnd.EngineRace.Run(args, p.InvocationConfiguration.Error));
+        var int4 = PassThrough("int4", "int4 against fp32 on the demo model: logit error and greedy agreement by block size",
+            (args, p) => Runtime.Int4Figures.Run(args, p.InvocationConfiguration.Output));
+        return new Command("figures", "plain-stopwatch figures") { datastore, tokenizers, engine, race, int4 };
+    }
+
+    /// <summary>A verb whose options its runner parses itself (an ArgumentException from it is a usage error, exit 2).</summary>
+    private static Command PassThrough(string name, string description, Func<string[], ParseResult, int> run)
+    {
+        var rest = new Argument<string[]>("options") { Description = "the verb's options (its usage names them)", Arity = ArgumentArity.ZeroOrMore, CaptureRemainingTokens = true };
+        var command = new Command(name, description) { rest };
+        command.SetAction(p =>
+        {
+            try { return run(p.GetValue(rest) ?? [], p); }
+            catch (ArgumentException e) { throw new UsageException(e.Message); }
+        });
+        return command;
     }
 }

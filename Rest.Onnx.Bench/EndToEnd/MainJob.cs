@@ -73,7 +73,7 @@ internal static class MainJob
         });
         using var datastore = model.OpenDatastore(datastorePath);
         using var generator = model.CreateGenerator();
-        using var genAi = genAiFolder is null ? null : new GenAiBaseline(genAiFolder);
+        using var genAi = genAiFolder is null ? null : new GenAiBaseline(genAiFolder, options.Threads);
         var stopIds = model.Manifest.EosTokenIds.ToHashSet();
 
         var configs = BuildConfigs(options, datastore);

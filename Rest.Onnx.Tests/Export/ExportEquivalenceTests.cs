@@ -15,11 +15,19 @@ namespace Rest.Onnx.Tests.Export;
 /// Tolerance: max |onnx - reference| &lt;= 1e-4 x max(1, max |reference logit|) for every row.
 /// </summary>
 [TestFixtureSource(nameof(Configs))]
-public class ExportEquivalenceTests(string name, TinyLlamaOptions options)
+public class ExportEquivalenceTests(string name, TinyLlamaOptions options, GraphVariant variant)
 {
     private const double Tolerance = 1e-4;
 
+    /// <summary>Every config in both runtime graph variants: standard-op Attention and GroupQueryAttention.</summary>
     public static IEnumerable<TestFixtureData> Configs()
+    {
+        foreach (var config in BaseConfigs())
+            foreach (var variant in (GraphVariant[])[GraphVariant.Opset23, GraphVariant.Gqa])
+                yield return new TestFixtureData([.. config.Arguments, variant]);
+    }
+
+    private static IEnumerable<TestFixtureData> BaseConfigs()
     {
         yield return new TestFixtureData("mha-untied",
             new TinyLlamaOptions { Layers = 2, HiddenSize = 64, Heads = 4, KvHeads = 4, IntermediateSize = 96, VocabSize = 128, Seed = 11 });
@@ -81,9 +89,10 @@ public class ExportEquivalenceTests(string name, TinyLlamaOptions options)
     [OneTimeSetUp]
     public void Export()
     {
-        _dir = new TempFolder("rest-export-" + name + "-");
+        _dir = new TempFolder("rest-export-" + name + "-" + variant + "-");
         TinyLlama.Write(_dir.File("hf"), options);
-        var result = LlamaExporter.Export(_dir.File("hf"), _dir.File("onnx"));
+        var result = LlamaExporter.Export(_dir.File("hf"), _dir.File("onnx"), new ExportOptions { Variant = variant });
+        Assert.That(result.Manifest.GraphVariant, Is.EqualTo(variant));
         Assert.That(File.Exists(_dir.File("onnx/model.onnx.data")), "weights go to external data by default");
         Assert.That(result.Manifest.NumKvHeads, Is.EqualTo(options.KvHeads));
         Assert.That(result.Manifest.Architecture, Is.EqualTo(options.Architecture));

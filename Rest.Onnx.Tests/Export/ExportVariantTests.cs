@@ -125,6 +125,24 @@ public class ExportVariantTests
     }
 
     [Test]
+    public void GenAiGqaVariantMatchesThe4DMaskGraphAndSharesItsBuffer()
+    {
+        var result = LlamaExporter.Export(_dir.File("hf"), _dir.File("genai-gqa"), new ExportOptions { Variant = GraphVariant.GenAIGqa, MaxPositions = 128 });
+        Assert.That(File.ReadAllText(result.ManifestPath), Does.Contain("\"graphVariant\": \"genai-gqa\""));
+        Assert.That(File.ReadAllText(_dir.File("genai-gqa/model.onnx")), Does.Contain("GroupQueryAttention"));
+        using var four = new OnnxDecoder(_dir.File("fp32"));
+        using var genai = new OnnxDecoder(_dir.File("genai-gqa"));
+        var a = four.Step(Prompt, Positions(0, Prompt.Length), Logits.Causal(0, Prompt.Length));
+        var b = genai.StepGenAi(Prompt, Positions(0, Prompt.Length), Enumerable.Repeat(1L, Prompt.Length).ToArray());
+        for (int i = 0; i < Prompt.Length; i++) Assert.That(Logits.RelativeMaxDiff(b[i], a[i]), Is.LessThan(1e-5), $"prefill row {i}");
+        a = four.Step([5, 6], [7, 8], Logits.Causal(7, 2));
+        b = genai.StepGenAi([5, 6], [7, 8], Enumerable.Repeat(1L, 9).ToArray());
+        for (int i = 0; i < 2; i++) Assert.That(Logits.RelativeMaxDiff(b[i], a[i]), Is.LessThan(1e-5), $"cached row {i}");
+        var config = JsonNode.Parse(File.ReadAllText(_dir.File("genai-gqa/genai_config.json")))!;
+        Assert.That((bool?)config["search"]!["past_present_share_buffer"], Is.True);
+    }
+
+    [Test]
     public void BatchOfTwoPromptsEqualsTwoSingleRuns()
     {
         long[][] prompts = [[1, 30, 31, 150], [1, 77, 5, 6]];

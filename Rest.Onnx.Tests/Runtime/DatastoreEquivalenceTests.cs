@@ -1,7 +1,13 @@
+using Rest.Onnx.Manifest;
+
 namespace Rest.Onnx.Tests.Runtime;
 
 /// <summary>REST greedy output equals the baseline token for token, whatever the datastore holds.</summary>
-public class DatastoreEquivalenceTests : TinyModelFixture
+[TestFixture(GraphVariant.Opset23, ModelDType.Float32)]
+[TestFixture(GraphVariant.Gqa, ModelDType.Float32)]
+[TestFixture(GraphVariant.Opset23, ModelDType.Int4)]
+[TestFixture(GraphVariant.Gqa, ModelDType.Int4)]
+public class DatastoreEquivalenceTests(GraphVariant variant, ModelDType dtype) : TinyModelFixture(variant, dtype)
 {
     private static readonly GenerationOptions Greedy = new() { MaxNewTokens = 32, StopTokenIds = [] };
     private readonly List<string> _files = [];

@@ -1,6 +1,12 @@
+using Rest.Onnx.Manifest;
+
 namespace Rest.Onnx.Tests.Runtime;
 
-public class GeneratorEquivalenceTests : TinyModelFixture
+[TestFixture(GraphVariant.Opset23, ModelDType.Float32)]
+[TestFixture(GraphVariant.Gqa, ModelDType.Float32)]
+[TestFixture(GraphVariant.Opset23, ModelDType.Int4)]
+[TestFixture(GraphVariant.Gqa, ModelDType.Int4)]
+public class GeneratorEquivalenceTests(GraphVariant variant, ModelDType dtype) : TinyModelFixture(variant, dtype)
 {
 
     private static readonly GenerationOptions Greedy = new() { MaxNewTokens = 24, StopTokenIds = [] };
@@ -9,7 +15,7 @@ public class GeneratorEquivalenceTests : TinyModelFixture
     public void BaselineEqualsFullRecomputationWithoutCache()
     {
         int[] prompt = [1, 17, 300, 42, 5, 99, 230];
-        var expected = NaiveDecoder.Greedy(TinyModels.Folder(TinyModels.Default), prompt, 12);
+        var expected = NaiveDecoder.Greedy(ModelFolder, prompt, 12);
         var actual = Generator.Generate(prompt, Greedy with { MaxNewTokens = 12 });
         Assert.That(actual.Tokens, Is.EqualTo(expected));
         Assert.That(actual.Statistics.VerificationSteps, Is.EqualTo(12));
@@ -41,7 +47,11 @@ public class GeneratorEquivalenceTests : TinyModelFixture
     }
 }
 
-public class ScriptedDraftEquivalenceTests : TinyModelFixture
+[TestFixture(GraphVariant.Opset23, ModelDType.Float32)]
+[TestFixture(GraphVariant.Gqa, ModelDType.Float32)]
+[TestFixture(GraphVariant.Opset23, ModelDType.Int4)]
+[TestFixture(GraphVariant.Gqa, ModelDType.Int4)]
+public class ScriptedDraftEquivalenceTests(GraphVariant variant, ModelDType dtype) : TinyModelFixture(variant, dtype)
 {
     private static readonly GenerationOptions Greedy = new() { MaxNewTokens = 40, StopTokenIds = [] };
 

@@ -51,6 +51,53 @@ public class KvCacheTests
     }
 
     [Test]
+    public unsafe void SharedBufferMoveEqualsNaiveGatherOnRandomShapes()
+    {
+        var random = new Random(8);
+        for (var trial = 0; trial < 300; trial++)
+        {
+            var heads = random.Next(1, 5);
+            var headSize = random.Next(1, 6);
+            var past = random.Next(0, 9);
+            var rows = random.Next(1, 40);
+            var maxLength = past + rows + random.Next(0, 4);
+            var kept = RandomKeptRows(random, rows);
+            var buffer = new float[heads * maxLength * headSize];
+            for (var i = 0; i < buffer.Length; i++) buffer[i] = random.Next(1000);
+            // The naive answer: the [heads, past + rows] live part gathered, then laid out with pitch maxLength.
+            var live = new float[heads * (past + rows) * headSize];
+            for (var h = 0; h < heads; h++)
+                Array.Copy(buffer, h * maxLength * headSize, live, h * (past + rows) * headSize, (past + rows) * headSize);
+            var expected = NaiveCompact(live, heads, headSize, past, rows, kept);
+
+            fixed (float* b = buffer)
+            {
+                KvCache.MoveKept(CpuBackend.Instance, (IntPtr)b, heads, headSize * sizeof(float), maxLength, past, kept);
+            }
+
+            var length = past + kept.Length;
+            for (var h = 0; h < heads; h++)
+                Assert.That(buffer.AsSpan(h * maxLength * headSize, length * headSize).ToArray(),
+                    Is.EqualTo(expected.AsSpan(h * length * headSize, length * headSize).ToArray()),
+                    $"trial {trial}: head {h}, past {past}, rows {rows}, kept [{string.Join(",", kept)}]");
+        }
+    }
+
+    [Test]
+    public void SharedCacheUsesOneBufferForPastAndPresentAndHalfTheBytes()
+    {
+        using var shared = new KvCache(CpuBackend.Instance, layers: 3, kvHeads: 2, headSize: 4, elementSize: sizeof(float), maxLength: 16, shared: true);
+        using var pair = new KvCache(CpuBackend.Instance, layers: 3, kvHeads: 2, headSize: 4, elementSize: sizeof(float), maxLength: 16);
+        Assert.That(shared.Present(1, value: true), Is.EqualTo(shared.Past(1, value: true)));
+        Assert.That(pair.Present(1, value: true), Is.Not.EqualTo(pair.Past(1, value: true)));
+        Assert.That(shared.TotalBytes, Is.EqualTo(2L * 3 * 2 * 16 * 4 * sizeof(float)));
+        Assert.That(pair.TotalBytes, Is.EqualTo(2 * shared.TotalBytes));
+        shared.Commit(5, [0, 2, 3]);
+        Assert.That(shared.Length, Is.EqualTo(3));
+        Assert.Throws<ArgumentException>(() => shared.Commit(3, [0, 2, 1]));
+    }
+
+    [Test]
     public void CommitRejectsRowsThatDoNotStartAtTheRoot()
     {
         using var cache = new KvCache(CpuBackend.Instance, 1, 1, 1, sizeof(float), 8);

@@ -49,6 +49,12 @@ public static class LlamaExporter
         int? padTokenId = options.PadTokenId ?? config.PadTokenId;
         if (padTokenId is int pad && (pad < 0 || pad >= config.VocabSize))
             throw new ArgumentOutOfRangeException(nameof(options), $"PadTokenId {pad} is outside the vocabulary [0, {config.VocabSize}).");
+        if (options.Int4BlockSize is { } block && (block < 16 || (block & (block - 1)) != 0))
+            throw new ArgumentOutOfRangeException(nameof(options), $"Int4BlockSize must be a power of two of at least 16, got {block}.");
+        if (options.Int4AccuracyLevel is < 0 or > 4)
+            throw new ArgumentOutOfRangeException(nameof(options), $"Int4AccuracyLevel must be within 0..4, got {options.Int4AccuracyLevel}.");
+        if (config.SlidingWindow is not null && options.Variant == GraphVariant.GenAIGqa)
+            throw new NotSupportedException($"A sliding window ({config.SlidingWindow}) is not supported in the genai-gqa variant (GroupQueryAttention's own mask); export --variant genai or gqa.");
         using var weights = SafetensorsCheckpoint.Open(hfFolder);
         // A failed export must not leave an empty or half-written folder behind: remove the folder if this export made it.
         var createdFolder = !Directory.Exists(outFolder);
@@ -111,6 +117,9 @@ public static class LlamaExporter
             }
         }
         model.Graph = builder.Graph;
+        if (builder.UsesMicrosoftDomain) model.OpsetImport.Add(new OperatorSetIdProto { Domain = OnnxGraphBuilder.MicrosoftDomain, Version = 1 });
+        // The runtime checks this against rest-model.json: driving an opset23 graph through a shared buffer would be silently wrong.
+        model.MetadataProps.Add(new StringStringEntryProto { Key = GraphVariantMetadataKey, Value = VariantName(options.Variant) });
         using (var stream = new FileStream(modelPath, FileMode.Create, FileAccess.Write))
             model.WriteTo(stream);
 
@@ -155,12 +164,22 @@ public static class LlamaExporter
         };
         var manifestPath = Path.Combine(outFolder, ModelManifest.FileName);
         manifest.Save(manifestPath);
-        if (options.Variant == GraphVariant.GenAI)
+        if (options.Variant is GraphVariant.GenAI or GraphVariant.GenAIGqa)
             GenAiConfig.Write(Path.Combine(outFolder, GenAiConfig.FileName), config, maxPositions,
-                padTokenId ?? 0, ModelFile);
+                padTokenId ?? 0, ModelFile, sharedBuffer: options.Variant == GraphVariant.GenAIGqa);
         return new ExportResult(modelPath, manifestPath, manifest, builder.InitializerBytes, tensorCount);
     }
 
+    /// <summary>Key of the model.onnx metadata entry naming the graph variant (as rest-model.json spells it).</summary>
+    public const string GraphVariantMetadataKey = "rest.graphVariant";
+
+    private static string VariantName(GraphVariant v) => v switch
+    {
+        GraphVariant.Gqa => "gqa", GraphVariant.GenAI => "genai", GraphVariant.GenAIGqa => "genai-gqa", _ => "opset23",
+    };
+
     private static string Describe(ExportOptions o)
-        => $"{o.DType}, {o.Variant}";
+        => o.DType == ModelDType.Int4
+            ? $"{o.DType} block {o.Int4BlockSize ?? ExportOptions.DefaultInt4BlockSize} accuracy level {o.Int4AccuracyLevel}, {o.Variant}"
+            : $"{o.DType}, {o.Variant}";
 }

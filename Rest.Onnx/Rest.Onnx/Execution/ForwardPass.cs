@@ -7,7 +7,8 @@ namespace Rest.Onnx.Execution;
 
 /// <summary>
 /// One model run through IOBinding: input ids, position ids and the additive mask from host buffers,
-/// past and present from the <see cref="KvCache"/>, logits into a buffer owned here. All buffers are
+/// past and present from the <see cref="KvCache"/> (two buffers in turn, or one shared buffer for gqa graphs),
+/// logits into a buffer owned here. All buffers are
 /// allocated once; each run only creates the small tensor headers with the run's exact shapes
 /// (ONNX Runtime requires bound shapes to equal the run's shapes).
 /// </summary>
@@ -108,10 +109,14 @@ internal sealed unsafe class ForwardPass : IDisposable
                 for (var kind = 0; kind < 2; kind++)
                 {
                     var isValue = kind == 1;
-                    _shape4[2] = past;
-                    Bind(n++, true, _pastNames[layer * 2 + kind], device, _kvType, _shape4, _cache.Past(layer, isValue), _cache.KvHeads * past * rowBytes);
-                    _shape4[2] = total;
-                    Bind(n++, false, _presentNames[layer * 2 + kind], device, _kvType, _shape4, _cache.Present(layer, isValue), _cache.KvHeads * total * rowBytes);
+                    // Shared (gqa): the whole buffer is past and present; the op reads past and writes the step's rows at
+                    // Length.. in place, the lengths coming from the mask's shape.
+                    var pastRows = _cache.Shared ? _cache.MaxLength : past;
+                    var presentRows = _cache.Shared ? _cache.MaxLength : total;
+                    _shape4[2] = pastRows;
+                    Bind(n++, true, _pastNames[layer * 2 + kind], device, _kvType, _shape4, _cache.Past(layer, isValue), _cache.KvHeads * pastRows * rowBytes);
+                    _shape4[2] = presentRows;
+                    Bind(n++, false, _presentNames[layer * 2 + kind], device, _kvType, _shape4, _cache.Present(layer, isValue), _cache.KvHeads * presentRows * rowBytes);
                 }
             }
             _shape3[0] = 1;

@@ -39,7 +39,7 @@ public sealed partial class Generator : IDisposable
         _model = model;
         _config = model.Manifest;
         var maxLength = model.MaxSequenceLength;
-        _cache = new KvCache(model.Backend, _config.NumLayers, _config.NumKvHeads, _config.HeadSize, _config.KvElementSize, maxLength);
+        _cache = KvCache.For(model.Backend, _config, maxLength);
         _context = new int[maxLength];
         var rows = Math.Min(maxLength, Math.Max(PrefillChunk, DraftOptions.Default.Budget + 1));
         try
@@ -59,6 +59,13 @@ public sealed partial class Generator : IDisposable
 
     /// <summary>The model this generator runs.</summary>
     public RestModel Model => _model;
+
+    /// <summary>
+    /// Bytes of this generator's KV cache, allocated once at creation for <see cref="RestModel.MaxSequenceLength"/> positions:
+    /// 2 (key, value) x layers x kvHeads x MaxSequenceLength x headSize x element size, twice over for opset23 graphs (past and
+    /// present in turn), once for gqa graphs (one buffer shared by past and present). Generation never allocates more.
+    /// </summary>
+    public long KvCacheBytes => _cache.TotalBytes;
 
     /// <summary>
     /// Starts a run driven step by step: append the prompt with <see cref="GenerationRun.AppendTokens"/>, then call

@@ -39,6 +39,7 @@ public sealed class RestModel : IDisposable
 
         try
         {
+            CheckGraphVariant(modelPath, config);
             ManifestGraphCheck.Check(Session, config, Path.Combine(folder, ModelManifest.FileName), modelPath);
             Tokenizer = LoadTokenizer(folder, config);
             AddsBosToText = ReadAddBosToken(folder);
@@ -98,10 +99,23 @@ public sealed class RestModel : IDisposable
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder '{folder}' does not exist.");
         var path = Path.Combine(folder, ModelManifest.FileName);
         var manifest = ModelManifest.Load(path);
-        // The runtime's own check on top of the contract: it drives only the 4D-mask graph.
-        if (manifest.GraphVariant != GraphVariant.Opset23)
-            throw new InvalidDataException($"'{path}': field 'graphVariant' is {manifest.GraphVariant}; this runtime drives {GraphVariant.Opset23} graphs (export without --variant genai).");
+        // The runtime's own check on top of the contract: it drives only the 4D-mask graphs.
+        if (manifest.GraphVariant is not (GraphVariant.Opset23 or GraphVariant.Gqa))
+            throw new InvalidDataException($"'{path}': field 'graphVariant' is {manifest.GraphVariant}; this runtime drives {GraphVariant.Opset23} and {GraphVariant.Gqa} graphs (export with --variant opset23 or gqa).");
         return new RestModel(folder, manifest, options);
+    }
+
+    /// <summary>
+    /// The exporter names the graph variant in model.onnx's metadata ("rest.graphVariant"; absent in older opset23 exports).
+    /// It must agree with rest-model.json: an opset23 graph driven through a shared KV buffer computes wrong results silently.
+    /// </summary>
+    private void CheckGraphVariant(string modelPath, ModelManifest config)
+    {
+        var expected = config.GraphVariant == GraphVariant.Gqa ? "gqa" : "opset23";
+        var actual = Session.ModelMetadata.CustomMetadataMap.TryGetValue("rest.graphVariant", out var v) ? v : "opset23";
+        if (actual != expected)
+            throw new InvalidDataException(
+                $"'{modelPath}' holds a {actual} graph, but {ModelManifest.FileName}'s field 'graphVariant' is {expected}; re-export the model folder.");
     }
 
     private static bool ReadAddBosToken(string folder)

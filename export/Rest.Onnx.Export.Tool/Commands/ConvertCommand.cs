@@ -11,22 +11,32 @@ internal static class ConvertCommand
     {
         var input = new Option<string>("--in") { Description = "Hugging Face checkpoint folder (config.json, *.safetensors, tokenizer)", HelpName = "FOLDER", Required = true };
         var output = new Option<string>("--out") { Description = "folder to write the ONNX model to", HelpName = "FOLDER", Required = true };
-        var dtype = Cli.Choice("--dtype", "weight, activation and KV cache type (fp16 is meant for CUDA)", "fp32", ("fp32", ModelDType.Float32), ("fp16", ModelDType.Float16));
-        var variant = Cli.Choice("--variant", "opset23: the Rest.Onnx graph; genai: the onnxruntime-genai layout",
-            "opset23", ("opset23", GraphVariant.Opset23), ("genai", GraphVariant.GenAI));
+        var dtype = Cli.Choice("--dtype", "weight, activation and KV cache type (fp16 is meant for CUDA; int4: MatMulNBits linear layers)", "fp32",
+            ("fp32", ModelDType.Float32), ("fp16", ModelDType.Float16), ("int4", ModelDType.Int4));
+        // Default by measurement (docs/benchmarks.md): on the CPU the gqa graph's step stays flat as the context grows and
+        // needs half the KV memory, so the CPU dtypes (fp32, int4) default to gqa; fp16 is the CUDA dtype, where the gqa
+        // graph has not run yet, so it keeps the portable opset23 graph.
+        var variant = Cli.Choice<GraphVariant?>("--variant",
+            "opset23: standard ops, 4D mask; gqa: GroupQueryAttention over one shared KV buffer; genai / genai-gqa: the onnxruntime-genai layouts; auto: gqa for fp32 and int4, opset23 for fp16",
+            "auto", ("auto", null), ("opset23", GraphVariant.Opset23), ("gqa", GraphVariant.Gqa), ("genai", GraphVariant.GenAI), ("genai-gqa", GraphVariant.GenAIGqa));
+        var blockSize = new Option<int?>("--block-size") { Description = "int4 only: values per 4-bit block sharing one scale (a power of two, at least 16) [default: 32]", HelpName = "N" }.InRange(16, 1 << 20);
+        var accuracyLevel = new Option<int>("--accuracy-level") { Description = "int4 only: MatMulNBits accuracy_level (0: float compute, 4: int8 activations)", HelpName = "0|4" }.InRange(0, 4);
         var embedWeights = Cli.Flag("--embed-weights", "weights inside model.onnx instead of model.onnx.data (only below 2 GB)");
         var maxPositions = new Option<int?>("--max-positions") { Description = "length of the rotary tables [default: the config's max_position_embeddings]", HelpName = "N" }.InRange(1, int.MaxValue);
         var padTokenId = new Option<int?>("--pad-token-id") { Description = "pad id for genai_config.json [default: the checkpoint's pad_token_id, else 0]", HelpName = "N" }.InRange(0, int.MaxValue);
         var command = new Command("convert", "convert a Hugging Face Llama checkpoint to ONNX")
         {
-            input, output, dtype.Option, variant.Option, embedWeights, maxPositions, padTokenId,
+            input, output, dtype.Option, variant.Option, blockSize, accuracyLevel, embedWeights, maxPositions, padTokenId,
         };
         command.SetAction(p =>
         {
+            var type = dtype.Get(p);
             var options = new ExportOptions
             {
-                DType = dtype.Get(p),
-                Variant = variant.Get(p),
+                DType = type,
+                Variant = variant.Get(p) ?? (type == ModelDType.Float16 ? GraphVariant.Opset23 : GraphVariant.Gqa),
+                Int4BlockSize = p.GetValue(blockSize),
+                Int4AccuracyLevel = p.GetValue(accuracyLevel),
                 EmbedWeights = p.GetValue(embedWeights),
                 MaxPositions = p.GetValue(maxPositions),
                 PadTokenId = p.GetValue(padTokenId),

@@ -14,7 +14,7 @@ internal static class GenAiConfig
 {
     public const string FileName = "genai_config.json";
 
-    public static void Write(string path, LlamaConfig c, int contextLength, int padTokenId, string modelFile)
+    public static void Write(string path, LlamaConfig c, int contextLength, int padTokenId, string modelFile, bool sharedBuffer = false)
     {
         JsonNode Eos() => c.EosTokenIds.Count == 1 ? JsonValue.Create(c.EosTokenIds[0])
             : new JsonArray(c.EosTokenIds.Select(e => (JsonNode)JsonValue.Create(e)).ToArray());
@@ -64,7 +64,7 @@ internal static class GenAiConfig
                 ["no_repeat_ngram_size"] = 0,
                 ["num_beams"] = 1,
                 ["num_return_sequences"] = 1,
-                ["past_present_share_buffer"] = false,
+                ["past_present_share_buffer"] = sharedBuffer,
                 ["repetition_penalty"] = 1.0,
                 ["temperature"] = 1.0,
                 ["top_k"] = 1,

@@ -14,7 +14,10 @@ namespace Rest.Onnx.Export.Onnx;
 /// the lm head as Gemm(transB) against [vocab, hidden] (shared with the embedding when tied).
 /// Qwen2 adds its q/k/v biases after the projections; a sliding window (Mistral) lives in the mask, not the graph,
 /// except in the GenAI variant whose mask subgraph applies it.
-/// Weights are read, transposed and written one tensor at a time.
+/// The gqa variant puts com.microsoft GroupQueryAttention (rotary applied outside, the 4D mask as attention_bias,
+/// seqlens_k and total_sequence_length derived from the mask's shape) in place of Attention; int4 makes every linear layer
+/// and the lm head com.microsoft MatMulNBits over 4-bit blocks (<see cref="Int4Quantizer"/>).
+/// Weights are read, transposed (or quantized) and written one tensor at a time.
 /// </summary>
 internal sealed class LlamaGraph
 {
@@ -28,6 +31,7 @@ internal sealed class LlamaGraph
     private readonly DataType _t;
     private readonly IProgress<ExportProgress>? _progress;
     private readonly int _tensorCount;
+    private readonly int _blockSize;
     private int _tensorIndex;
 
     private LlamaGraph(LlamaConfig config, SafetensorsCheckpoint weights, OnnxGraphBuilder g, ExportOptions options, IProgress<ExportProgress>? progress)
@@ -37,8 +41,10 @@ internal sealed class LlamaGraph
         _g = g;
         _options = options;
         _t = options.DType == ModelDType.Float16 ? DataType.Float16 : DataType.Float;
+        _blockSize = options.Int4BlockSize ?? ExportOptions.DefaultInt4BlockSize;
         _progress = progress;
-        _tensorCount = 2 + (config.QkvBias ? 12 : 9) * config.NumLayers + 2 + (config.TiedEmbeddings ? 0 : 1);
+        // Qwen2's q/k/v biases are three more tensors per layer; int4 with a tied head writes the head's quantized copy as one more.
+        _tensorCount = 2 + (config.QkvBias ? 12 : 9) * config.NumLayers + 2 + (config.TiedEmbeddings && options.DType != ModelDType.Int4 ? 0 : 1);
     }
 
     public static int Build(LlamaConfig config, SafetensorsCheckpoint weights, OnnxGraphBuilder g, ExportOptions options,
@@ -56,9 +62,16 @@ internal sealed class LlamaGraph
 
         var inputIds = _g.Input("input_ids", DataType.Int64, "batch", "seq");
         var positionIds = _g.Input("position_ids", DataType.Int64, "batch", "seq");
-        string mask = _options.Variant == GraphVariant.GenAI
-            ? BuildGenAiMask(_g.Input("attention_mask", DataType.Int64, "batch", "total"), inputIds)
-            : CastMask(_g.Input("attention_mask", DataType.Float, "batch", 1, "seq", "total"));
+        var gqa = _options.Variant is GraphVariant.Gqa or GraphVariant.GenAIGqa;
+        string mask = _options.Variant switch
+        {
+            GraphVariant.GenAI => BuildGenAiMask(_g.Input("attention_mask", DataType.Int64, "batch", "total"), inputIds),
+            GraphVariant.GenAIGqa => _g.Input("attention_mask", DataType.Int64, "batch", "total"),
+            _ => CastMask(_g.Input("attention_mask", DataType.Float, "batch", 1, "seq", "total")),
+        };
+        string seqlensK = "", totalLength = "";
+        if (_options.Variant == GraphVariant.Gqa) (seqlensK, totalLength) = GqaLengths("attention_mask");
+        if (_options.Variant == GraphVariant.GenAIGqa) (seqlensK, totalLength) = GenAiGqaLengths(mask);
         var pastKeys = new string[c.NumLayers];
         var pastValues = new string[c.NumLayers];
         for (int l = 0; l < c.NumLayers; l++)
@@ -78,9 +91,9 @@ internal sealed class LlamaGraph
             var p = $"layers.{l}";
             // Attention block.
             var norm1 = RmsNorm(p + ".input_layernorm", x, Weight(LlamaTensorNames.InputNorm(l), false, h));
-            var q = _g.Node("MatMul", p + ".q_proj", [norm1, Weight(LlamaTensorNames.QProj(l), true, qWidth, h)]);
-            var k = _g.Node("MatMul", p + ".k_proj", [norm1, Weight(LlamaTensorNames.KProj(l), true, kvWidth, h)]);
-            var v = _g.Node("MatMul", p + ".v_proj", [norm1, Weight(LlamaTensorNames.VProj(l), true, kvWidth, h)]);
+            var q = Linear(p + ".q_proj", norm1, LlamaTensorNames.QProj(l), qWidth, h);
+            var k = Linear(p + ".k_proj", norm1, LlamaTensorNames.KProj(l), kvWidth, h);
+            var v = Linear(p + ".v_proj", norm1, LlamaTensorNames.VProj(l), kvWidth, h);
             if (c.QkvBias)
             {
                 q = _g.Node("Add", p + ".q_proj", [q, Weight(LlamaTensorNames.QBias(l), false, qWidth)]);
@@ -92,23 +105,46 @@ internal sealed class LlamaGraph
             var kRot = _g.Node("RotaryEmbedding", p + ".k_rotary", [k, cos, sin, positionIds],
                 OnnxAttribute.Int("interleaved", 0), OnnxAttribute.Int("num_heads", c.NumKvHeads));
             var attn = p + ".attn_output";
-            _g.NodeWithOutputs("Attention", p + ".attn", [qRot, kRot, v, mask, pastKeys[l], pastValues[l]],
-                [attn, $"present.{l}.key", $"present.{l}.value"],
-                OnnxAttribute.Int("q_num_heads", c.NumHeads), OnnxAttribute.Int("kv_num_heads", c.NumKvHeads),
-                OnnxAttribute.Float("scale", (float)(1.0 / Math.Sqrt(c.HeadSize))), OnnxAttribute.Int("is_causal", 0));
-            var o = _g.Node("MatMul", p + ".o_proj", [attn, Weight(LlamaTensorNames.OProj(l), true, h, qWidth)]);
+            if (gqa)
+            {
+                // Inputs: query, key, value, past_key, past_value, seqlens_k, total_sequence_length, cos_cache, sin_cache,
+                // position_ids, attention_bias. Rotary stays outside (do_rotary = 0) with the graph's own position ids.
+                _g.MicrosoftNode("GroupQueryAttention", p + ".attn",
+                    [qRot, kRot, v, pastKeys[l], pastValues[l], seqlensK, totalLength, "", "", "", _options.Variant == GraphVariant.Gqa ? mask : ""],
+                    [attn, $"present.{l}.key", $"present.{l}.value"],
+                    OnnxAttribute.Int("num_heads", c.NumHeads), OnnxAttribute.Int("kv_num_heads", c.NumKvHeads),
+                    OnnxAttribute.Float("scale", (float)(1.0 / Math.Sqrt(c.HeadSize))), OnnxAttribute.Int("do_rotary", 0));
+            }
+            else
+            {
+                _g.NodeWithOutputs("Attention", p + ".attn", [qRot, kRot, v, mask, pastKeys[l], pastValues[l]],
+                    [attn, $"present.{l}.key", $"present.{l}.value"],
+                    OnnxAttribute.Int("q_num_heads", c.NumHeads), OnnxAttribute.Int("kv_num_heads", c.NumKvHeads),
+                    OnnxAttribute.Float("scale", (float)(1.0 / Math.Sqrt(c.HeadSize))), OnnxAttribute.Int("is_causal", 0));
+            }
+            var o = Linear(p + ".o_proj", attn, LlamaTensorNames.OProj(l), h, qWidth);
             x = _g.Node("Add", p + ".attn_residual", [x, o]);
 
             // SwiGLU MLP block: down(silu(gate(x)) * up(x)).
             var norm2 = RmsNorm(p + ".post_attention_layernorm", x, Weight(LlamaTensorNames.PostAttentionNorm(l), false, h));
-            var gate = _g.Node("MatMul", p + ".gate_proj", [norm2, Weight(LlamaTensorNames.GateProj(l), true, c.IntermediateSize, h)]);
-            var up = _g.Node("MatMul", p + ".up_proj", [norm2, Weight(LlamaTensorNames.UpProj(l), true, c.IntermediateSize, h)]);
+            var gate = Linear(p + ".gate_proj", norm2, LlamaTensorNames.GateProj(l), c.IntermediateSize, h);
+            var up = Linear(p + ".up_proj", norm2, LlamaTensorNames.UpProj(l), c.IntermediateSize, h);
             var silu = _g.Node("Mul", p + ".silu", [gate, _g.Node("Sigmoid", p + ".silu", [gate])]);
             var act = _g.Node("Mul", p + ".swiglu", [silu, up]);
-            var down = _g.Node("MatMul", p + ".down_proj", [act, Weight(LlamaTensorNames.DownProj(l), true, h, c.IntermediateSize)]);
+            var down = Linear(p + ".down_proj", act, LlamaTensorNames.DownProj(l), h, c.IntermediateSize);
             x = _g.Node("Add", p + ".mlp_residual", [x, down]);
         }
         var final = RmsNorm("norm", x, Weight(LlamaTensorNames.FinalNorm, false, h));
+
+        if (_options.DType == ModelDType.Int4)
+        {
+            // int4: the head is quantized too (a tied head gets its own quantized copy; the Gather keeps the float embedding).
+            var name = c.TiedEmbeddings ? LlamaTensorNames.Embedding : LlamaTensorNames.LmHead;
+            var (packed, scales) = QuantizedWeight(name, c.VocabSize, h, c.TiedEmbeddings ? "lm_head.tied" : name);
+            _g.MicrosoftNode("MatMulNBits", "lm_head", [final, packed, scales], ["logits"], NBitsAttributes(c.VocabSize, h));
+            Outputs(c);
+            return;
+        }
 
         // lm head: Gemm(transB=1) against the [vocab, hidden] matrix, so a tied head shares the embedding initializer.
         var head = c.TiedEmbeddings ? embedding : Weight(LlamaTensorNames.LmHead, false, c.VocabSize, h);
@@ -125,13 +161,72 @@ internal sealed class LlamaGraph
             var logits16 = _g.Node("Reshape", "lm_head", [logits2d, shape]);
             _g.NodeWithOutputs("Cast", "logits", [logits16], ["logits"], OnnxAttribute.Int("to", (long)DataType.Float));
         }
+        Outputs(c);
+    }
 
+    private void Outputs(LlamaConfig c)
+    {
         _g.Output("logits", DataType.Float, "batch", "seq", c.VocabSize);
         for (int l = 0; l < c.NumLayers; l++)
         {
             _g.Output($"present.{l}.key", _t, "batch", c.NumKvHeads, "total", c.HeadSize);
             _g.Output($"present.{l}.value", _t, "batch", c.NumKvHeads, "total", c.HeadSize);
         }
+    }
+
+    /// <summary>y = x W^T for a checkpoint weight W of [out, in]: MatMul against the transposed float weight, or MatMulNBits for int4.</summary>
+    private string Linear(string prefix, string x, string weightName, long outFeatures, long inFeatures)
+    {
+        if (_options.DType != ModelDType.Int4)
+            return _g.Node("MatMul", prefix, [x, Weight(weightName, true, outFeatures, inFeatures)]);
+        var (packed, scales) = QuantizedWeight(weightName, outFeatures, inFeatures, weightName);
+        return _g.MicrosoftNode("MatMulNBits", prefix, [x, packed, scales], NBitsAttributes(outFeatures, inFeatures));
+    }
+
+    private OnnxAttribute[] NBitsAttributes(long n, long k) =>
+    [
+        OnnxAttribute.Int("K", k), OnnxAttribute.Int("N", n), OnnxAttribute.Int("bits", 4),
+        OnnxAttribute.Int("block_size", _blockSize), OnnxAttribute.Int("accuracy_level", _options.Int4AccuracyLevel),
+    ];
+
+    /// <summary>Reads a [n, k] checkpoint weight and writes it as MatMulNBits blocks and scales.</summary>
+    private (string Packed, string Scales) QuantizedWeight(string name, long n, long k, string initializerName)
+    {
+        var data = _weights.ReadFloat32(name, n, k);
+        var (packed, scales) = Int4Quantizer.Quantize(data, (int)n, (int)k, _blockSize);
+        var blocks = (k + _blockSize - 1) / _blockSize;
+        var packedName = _g.ByteInitializer(initializerName + ".q4", packed, n, blocks, _blockSize / 2);
+        var scaleName = _g.Initializer(initializerName + ".scales", scales, DataType.Float, n * blocks);
+        Report(name);
+        return (packedName, scaleName);
+    }
+
+    /// <summary>
+    /// GroupQueryAttention's lengths from the 4D mask [batch, 1, seq, total]: total_sequence_length = total and, at batch 1,
+    /// seqlens_k = total - 1 (int32, as the op wants), so the runtime's inputs stay those of the opset23 graph.
+    /// </summary>
+    private (string SeqlensK, string Total) GqaLengths(string mask)
+    {
+        const string P = "gqa_lengths";
+        var total = _g.Node("Shape", P, [mask], OnnxAttribute.Int("start", 3), OnnxAttribute.Int("end", 4)); // [1]
+        var total32 = _g.Node("Cast", P, [total], OnnxAttribute.Int("to", (long)DataType.Int32));
+        var seqlens = _g.Node("Sub", P, [total32, _g.Int32Constant(P + ".one", 1)]);
+        var scalar = _g.Node("Squeeze", P, [total32, _g.Int64Constant(P + ".axis0", 0)]);
+        return (seqlens, scalar);
+    }
+
+    /// <summary>
+    /// genai-gqa: from the 2D mask [batch, total] (1 keep, 0 pad), seqlens_k = sum(mask, 1) - 1 and total_sequence_length =
+    /// total, both int32, the way onnxruntime-genai's model builder derives them; causality is GroupQueryAttention's own.
+    /// </summary>
+    private (string SeqlensK, string Total) GenAiGqaLengths(string mask2d)
+    {
+        const string P = "genai_gqa_lengths";
+        var sum = _g.Node("ReduceSum", P, [mask2d, _g.Int64Constant(P + ".axis1", 1)], OnnxAttribute.Int("keepdims", 0)); // [B]
+        var seqlens = _g.Node("Cast", P, [_g.Node("Sub", P, [sum, _g.Int64Constant(P + ".one", 1)])], OnnxAttribute.Int("to", (long)DataType.Int32));
+        var total = _g.Node("Shape", P, [mask2d], OnnxAttribute.Int("start", 1), OnnxAttribute.Int("end", 2));
+        var scalar = _g.Node("Squeeze", P, [_g.Node("Cast", P, [total], OnnxAttribute.Int("to", (long)DataType.Int32)), _g.Int64Constant(P + ".axis0", 0)]);
+        return (seqlens, scalar);
     }
 
     private string RmsNorm(string prefix, string x, string weight)

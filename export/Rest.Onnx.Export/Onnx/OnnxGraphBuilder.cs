@@ -72,6 +72,29 @@ internal sealed class OnnxGraphBuilder
     public string Node(string opType, string prefix, IReadOnlyList<string> inputs, params OnnxAttribute[] attributes)
         => Node(opType, prefix, inputs, 1, attributes)[0];
 
+    /// <summary>ONNX Runtime's contrib-op domain (GroupQueryAttention, MatMulNBits).</summary>
+    public const string MicrosoftDomain = "com.microsoft";
+
+    /// <summary>Whether a node of <see cref="MicrosoftDomain"/> was added (the model then imports that opset).</summary>
+    public bool UsesMicrosoftDomain { get; private set; }
+
+    /// <summary>Adds a com.microsoft node with the given outputs (empty input or output name = optional one left out).</summary>
+    public void MicrosoftNode(string opType, string prefix, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, params OnnxAttribute[] attributes)
+    {
+        NodeWithOutputs(opType, prefix, inputs, outputs, attributes);
+        Graph.Node[^1].Domain = MicrosoftDomain;
+        UsesMicrosoftDomain = true;
+    }
+
+    /// <summary>Adds a com.microsoft node with one generated output and returns that output's name.</summary>
+    public string MicrosoftNode(string opType, string prefix, IReadOnlyList<string> inputs, params OnnxAttribute[] attributes)
+    {
+        var output = Node(opType, prefix, inputs, 1, attributes)[0];
+        Graph.Node[^1].Domain = MicrosoftDomain;
+        UsesMicrosoftDomain = true;
+        return output;
+    }
+
     /// <summary>Adds a node with the given outputs (names chosen by caller, empty = unused optional output).</summary>
     public void NodeWithOutputs(string opType, string prefix, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, params OnnxAttribute[] attributes)
     {
@@ -109,10 +132,24 @@ internal sealed class OnnxGraphBuilder
         return Raw(name, type, dims, MemoryMarshal.AsBytes(half.AsSpan()));
     }
 
+    /// <summary>A uint8 initializer (packed 4-bit weights), inline or external like the float ones.</summary>
+    public string ByteInitializer(string name, ReadOnlySpan<byte> values, params long[] dims)
+        => Raw(name, TensorProto.Types.DataType.Uint8, dims, values);
+
     /// <summary>A small int64 constant, always inline.</summary>
     public string Int64Constant(string name, params long[] values)
     {
         var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+        t.Dims.Add(values.Length);
+        t.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan()));
+        Graph.Initializer.Add(t);
+        return name;
+    }
+
+    /// <summary>A small int32 constant, always inline.</summary>
+    public string Int32Constant(string name, params int[] values)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int32 };
         t.Dims.Add(values.Length);
         t.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan()));
         Graph.Initializer.Add(t);
