@@ -5,7 +5,7 @@ using Rest.Onnx.Bench.Reporting;
 namespace Rest.Onnx.Tests.EndToEnd;
 
 /// <summary>
-/// The main job's handling of prompts too long for the model (PromptFit, compiled in from Rest.Onnx.Bench): one such
+/// The main job's handling of prompts too long for the model (PromptFit in Rest.Onnx.Bench): one such
 /// prompt is skipped or left-truncated, never the end of the run, and the report counts it.
 /// </summary>
 public sealed class PromptFitTests
@@ -97,5 +97,13 @@ public sealed class PromptFitTests
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    [Test]
+    public void AHugeNewTokenCountIsNamedWithoutOverflowedNumbers()
+    {
+        // --max-new-tokens 2147483647 once leaked "Actual value was -2147483538" from an int overflow.
+        var e = Assert.Throws<ArgumentException>(() => PromptFit.Select(Prompts, positions: 256, maxNewTokens: int.MaxValue, truncate: false, keepFirst: false));
+        Assert.That(e!.Message, Does.Contain("2147483647").And.Contain("--max-new-tokens").And.Not.Contain("-21474"));
     }
 }
