@@ -3,7 +3,7 @@ using Rest.Onnx.Bench.Datastore;
 
 namespace Rest.Onnx.Bench.Commands;
 
-/// <summary><c>figures datastore</c>: plain-stopwatch datastore figures at a size BenchmarkDotNet would take too long for.</summary>
+/// <summary><c>figures</c>: plain-stopwatch figures (datastore, tokenizers; engine, race and int4 in their own files).</summary>
 internal static class FiguresCommand
 {
     public static Command Create()
@@ -26,25 +26,9 @@ internal static class FiguresCommand
             Tokenization.TokenizerFigures.Run(p.InvocationConfiguration.Output);
             return Cli.Success;
         });
-        var engine = PassThrough("engine", "greedy step time by cached length and verification cost by rows, per shape, dtype and graph variant (--json)",
-            (args, p) => Runtime.EngineFigures.Run(args, p.InvocationConfiguration.Error));
-        var race = PassThrough("race", "our engine against onnxruntime-genai on the same weights, threads pinned, set-up outside the timing",
-            (args, p) => EndToEnd.EngineRace.Run(args, p.InvocationConfiguration.Error));
-        var int4 = PassThrough("int4", "int4 against fp32 on the demo model: logit error and greedy agreement by block size",
-            (args, p) => Runtime.Int4Figures.Run(args, p.InvocationConfiguration.Output));
-        return new Command("figures", "plain-stopwatch figures") { datastore, tokenizers, engine, race, int4 };
-    }
-
-    /// <summary>A verb whose options its runner parses itself (an ArgumentException from it is a usage error, exit 2).</summary>
-    private static Command PassThrough(string name, string description, Func<string[], ParseResult, int> run)
-    {
-        var rest = new Argument<string[]>("options") { Description = "the verb's options (its usage names them)", Arity = ArgumentArity.ZeroOrMore, CaptureRemainingTokens = true };
-        var command = new Command(name, description) { rest };
-        command.SetAction(p =>
+        return new Command("figures", "plain-stopwatch figures")
         {
-            try { return run(p.GetValue(rest) ?? [], p); }
-            catch (ArgumentException e) { throw new UsageException(e.Message); }
-        });
-        return command;
+            datastore, tokenizers, FiguresEngineCommand.Create(), FiguresRaceCommand.Create(), FiguresInt4Command.Create(),
+        };
     }
 }

@@ -18,42 +18,14 @@ namespace Rest.Onnx.Bench.EndToEnd;
 /// </summary>
 internal static class EngineRace
 {
-    public const string Usage =
-        "figures race [--shapes small,1b] [--dtypes fp32,int4] [--ours opset23,gqa] [--genai genai,genai-gqa] [--threads N] [--runs 3] " +
-        "[--prompt-tokens 128] [--new-tokens 64] [--clock wall|cpu] [--json] [--out file.json]";
-
-    public static int Run(string[] args, TextWriter log)
+    /// <summary>Runs the race; the command line is <see cref="Commands.FiguresRaceCommand"/>.</summary>
+    public static int Run(EngineRaceOptions o, TextWriter log)
     {
-        var shapes = new List<string> { "small", "1b" };
-        ModelDType[] dtypes = [ModelDType.Float32, ModelDType.Int4];
-        GraphVariant[] ours = [GraphVariant.Opset23, GraphVariant.Gqa];
-        GraphVariant[] theirs = [GraphVariant.GenAI, GraphVariant.GenAIGqa];
-        int threads = Environment.ProcessorCount, runs = 3, promptTokens = 128, newTokens = 64;
-        var json = false;
-        string? outFile = null;
-        for (var i = 0; i < args.Length; i++)
-        {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"Option '{args[i]}' needs a value. Usage: {Usage}");
-            switch (args[i])
-            {
-                case "--shapes": shapes = [.. Next().Split(',')]; break;
-                case "--dtypes": dtypes = [.. Next().Split(',').Select(d => d == "int4" ? ModelDType.Int4 : d == "fp32" ? ModelDType.Float32 : throw new ArgumentException($"--dtypes takes fp32 and/or int4, got '{d}'."))]; break;
-                case "--ours": ours = [.. Next().Split(',').Select(Variant)]; break;
-                case "--genai": theirs = [.. Next().Split(',').Select(Variant)]; break;
-                case "--threads": threads = Positive("--threads", Next()); break;
-                case "--runs": runs = Positive("--runs", Next()); break;
-                case "--prompt-tokens": promptTokens = Positive("--prompt-tokens", Next()); break;
-                case "--new-tokens": newTokens = Positive("--new-tokens", Next()); break;
-                case "--json": json = true; break;
-                case "--clock": _cpuClock = Next() switch { "cpu" => true, "wall" => false, var c => throw new ArgumentException($"--clock takes cpu or wall, got '{c}'.") }; break;
-                case "--out": outFile = Next(); break;
-                default: throw new ArgumentException($"Unknown option '{args[i]}'. Usage: {Usage}");
-            }
-        }
-
+        int threads = o.Threads, runs = o.Runs, promptTokens = o.PromptTokens, newTokens = o.NewTokens;
+        _cpuClock = o.CpuClock;
         var cacheRoot = Path.Combine(RepositoryPaths.Root, ".cache", "engine-figures");
         var results = new JsonArray();
-        foreach (var shape in shapes)
+        foreach (var shape in o.Shapes)
         {
             var options = shape switch
             {
@@ -66,16 +38,16 @@ internal static class EngineRace
             var random = new Random(11);
             var prompt = new int[promptTokens];
             for (var t = 0; t < prompt.Length; t++) prompt[t] = random.Next(3, options.VocabSize);
-            foreach (var dtype in dtypes)
+            foreach (var dtype in o.DTypes)
             {
                 var engines = new List<Engine>();
                 try
                 {
                     OurEngine? last = null;
-                    foreach (var v in ours) engines.Add(last = new OurEngine(Ensure(hf, cacheRoot, shape, dtype, v, log), threads, v));
+                    foreach (var v in o.Ours) engines.Add(last = new OurEngine(Ensure(hf, cacheRoot, shape, dtype, v, log), threads, v));
                     // Prompt lookup on the same loaded model as the last variant's greedy (one copy of the weights in memory).
                     if (last is not null) engines.Add(new DraftingEngine(last, DraftingStrategy.PromptLookup, "prompt-lookup"));
-                    foreach (var v in theirs)
+                    foreach (var v in o.GenAI)
                     {
                         try { engines.Add(new GenAiEngine(Ensure(hf, cacheRoot, shape, dtype, v, log), threads, v)); }
                         catch (Exception e) when (e is not OutOfMemoryException)
@@ -122,8 +94,8 @@ internal static class EngineRace
             ["clock"] = _cpuClock ? "process CPU time" : "wall",
             ["results"] = results,
         }.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
-        if (outFile is not null) File.WriteAllText(outFile, text);
-        if (json) Console.Out.WriteLine(text);
+        if (o.Out is not null) File.WriteAllText(o.Out, text);
+        if (o.Json) Console.Out.WriteLine(text);
         return 0;
     }
 
@@ -144,25 +116,12 @@ internal static class EngineRace
     /// since idle intra-op threads spin and would count).</summary>
     private static TimeSpan Clock() => _cpuClock ? TimeSpan.FromMilliseconds(Runtime.ProcessCpu.Milliseconds()) : Stopwatch.GetElapsedTime(0);
 
-    private static GraphVariant Variant(string v) => v switch
-    {
-        "opset23" => GraphVariant.Opset23,
-        "gqa" => GraphVariant.Gqa,
-        "genai" => GraphVariant.GenAI,
-        "genai-gqa" => GraphVariant.GenAIGqa,
-        _ => throw new ArgumentException($"Unknown graph variant '{v}' (opset23, gqa, genai, genai-gqa)."),
-    };
-
     private static string Name(ModelDType d) => d == ModelDType.Int4 ? "int4" : d == ModelDType.Float16 ? "fp16" : "fp32";
 
     private static string Name(GraphVariant v) => v switch
     {
         GraphVariant.Gqa => "gqa", GraphVariant.GenAI => "genai", GraphVariant.GenAIGqa => "genai-gqa", _ => "opset23",
     };
-
-    private static int Positive(string option, string value)
-        => int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0 ? n
-            : throw new ArgumentException($"{option} expects a positive integer, got '{value}'.");
 
     private abstract class Engine : IDisposable
     {
@@ -238,4 +197,38 @@ internal static class EngineRace
 
         public override void Dispose() => _genAi.Dispose();
     }
+}
+
+/// <summary>Options of <c>figures race</c>; the defaults are the full run. The command line is <see cref="Commands.FiguresRaceCommand"/>.</summary>
+internal sealed record EngineRaceOptions
+{
+    /// <summary>"small" (<see cref="BenchModel.Small"/>) and/or "1b" (<see cref="EngineFigures.TinyLlama1B"/>).</summary>
+    public IReadOnlyList<string> Shapes { get; init; } = ["small", "1b"];
+
+    public IReadOnlyList<ModelDType> DTypes { get; init; } = [ModelDType.Float32, ModelDType.Int4];
+
+    /// <summary>Our engine's graph variants (opset23, gqa).</summary>
+    public IReadOnlyList<GraphVariant> Ours { get; init; } = [GraphVariant.Opset23, GraphVariant.Gqa];
+
+    /// <summary>onnxruntime-genai's graph variants (genai, genai-gqa).</summary>
+    public IReadOnlyList<GraphVariant> GenAI { get; init; } = [GraphVariant.GenAI, GraphVariant.GenAIGqa];
+
+    /// <summary>Intra-op threads, pinned equal on both sides.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Timed runs per engine (after one warm-up), alternating between the engines.</summary>
+    public int Runs { get; init; } = 3;
+
+    public int PromptTokens { get; init; } = 128;
+
+    public int NewTokens { get; init; } = 64;
+
+    /// <summary>Times with the process's CPU time instead of the wall clock.</summary>
+    public bool CpuClock { get; init; }
+
+    /// <summary>Prints the JSON document to stdout.</summary>
+    public bool Json { get; init; }
+
+    /// <summary>Writes the JSON document to this file.</summary>
+    public string? Out { get; init; }
 }

@@ -22,8 +22,6 @@ namespace Rest.Onnx.Bench.Runtime;
 /// </summary>
 internal static class EngineFigures
 {
-    private static int[] _contexts = [128, 1024, 4096];
-    private static bool _cpuClock;
     private static readonly int[] RowCounts = [1, 2, 4, 8, 16, 32, 64];
     private const int RowsContext = 1024;
     private const int MaxRows = 64;
@@ -34,59 +32,25 @@ internal static class EngineFigures
         Layers = 22, HiddenSize = 2048, Heads = 32, KvHeads = 4, IntermediateSize = 5632, VocabSize = 32000, MaxPositions = 8192, Seed = 4,
     };
 
-    public const string Usage = "figures engine [--json] [--shapes small,1b] [--dtypes fp32,int4] [--variants opset23,gqa] [--threads N (default: all cores)] [--reps N] [--contexts 128,1024,4096] [--out file.json] [--prepare-only] [--no-generation] [--block-size 32] [--accuracy-level 0|4] [--clock wall|cpu]";
-
-    public static int Run(string[] args, TextWriter log)
+    /// <summary>Runs the figures; the command line is <see cref="Commands.FiguresEngineCommand"/>.</summary>
+    public static int Run(EngineFiguresOptions o, TextWriter log)
     {
-        var json = false;
-        var prepareOnly = false;
-        var generate = true;
-        int blockSize = ExportOptions.DefaultInt4BlockSize, accuracyLevel = 0;
-        var shapes = new List<string> { "small", "1b" };
-        var threads = Environment.ProcessorCount;
-        int? reps = null;
-        string? outFile = null;
-        GraphVariant[] variants = [GraphVariant.Opset23, GraphVariant.Gqa];
-        ModelDType[] dtypes = [ModelDType.Float32, ModelDType.Int4];
-        for (var i = 0; i < args.Length; i++)
-        {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"Option '{args[i]}' needs a value. Usage: {Usage}");
-            switch (args[i])
-            {
-                case "--json": json = true; break;
-                case "--prepare-only": prepareOnly = true; break;
-                case "--no-generation": generate = false; break;
-                case "--clock": _cpuClock = Next() switch { "cpu" => true, "wall" => false, var c => throw new ArgumentException($"--clock takes cpu or wall, got '{c}'.") }; break;
-                case "--block-size": blockSize = PositiveInt("--block-size", Next()); break;
-                case "--accuracy-level": accuracyLevel = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--shapes": shapes = [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]; break;
-                case "--threads": threads = PositiveInt("--threads", Next()); break;
-                case "--reps": reps = PositiveInt("--reps", Next()); break;
-                case "--out": outFile = Next(); break;
-                case "--contexts": _contexts = [.. Next().Split(',').Select(c => PositiveInt("--contexts", c)).Order()]; break;
-                case "--variants": variants = [.. Next().Split(',').Select(v => v == "gqa" ? GraphVariant.Gqa : GraphVariant.Opset23)]; break;
-                case "--dtypes": dtypes = [.. Next().Split(',').Select(v => v == "int4" ? ModelDType.Int4 : ModelDType.Float32)]; break;
-                default: throw new ArgumentException($"Unknown option '{args[i]}'. Usage: {Usage}");
-            }
-        }
-        foreach (var s in shapes)
-            if (s is not ("small" or "1b")) throw new ArgumentException($"--shapes takes small and/or 1b, got '{s}'.");
-
+        int blockSize = o.BlockSize, accuracyLevel = o.AccuracyLevel, threads = o.Threads;
         var cache = Path.Combine(RepositoryPaths.Root, ".cache", "engine-figures");
         var results = new JsonArray();
-        foreach (var shape in shapes)
+        foreach (var shape in o.Shapes)
         {
-            var (options, repetitions) = shape == "small" ? (BenchModel.Small with { MaxPositions = 8192 }, reps ?? 15) : (TinyLlama1B, reps ?? 3);
+            var (options, repetitions) = shape == "small" ? (BenchModel.Small with { MaxPositions = 8192 }, o.Reps ?? 15) : (TinyLlama1B, o.Reps ?? 3);
             var hf = Path.Combine(cache, shape, "hf");
             if (!File.Exists(Path.Combine(hf, "config.json")))
             {
                 log.WriteLine($"writing random {shape} checkpoint to {hf}");
                 TinyLlama.Write(hf, options);
             }
-            foreach (var dtype in dtypes)
+            foreach (var dtype in o.DTypes)
             {
                 var folders = new List<string>();
-                foreach (var variant in variants)
+                foreach (var variant in o.Variants)
                 {
                     var suffix = dtype == ModelDType.Int4 && (blockSize != ExportOptions.DefaultInt4BlockSize || accuracyLevel != 0)
                         ? $"-b{blockSize}-a{accuracyLevel}" : "";
@@ -101,12 +65,12 @@ internal static class EngineFigures
                     }
                     folders.Add(folder);
                 }
-                if (prepareOnly) continue;
+                if (o.PrepareOnly) continue;
                 // The variants of one dtype are measured interleaved (run by run), so drifting machine load hits them alike.
-                var entries = Measure(shape == "small" ? "small" : "tinyllama-1.1b", folders, threads, repetitions);
+                var entries = Measure(shape == "small" ? "small" : "tinyllama-1.1b", folders, threads, repetitions, o.Contexts, o.CpuClock);
                 for (var v = 0; v < entries.Count; v++)
                 {
-                    if (shape == "small" && generate) entries[v]["generation4096"] = GenerateToLimit(folders[v], threads, log);
+                    if (shape == "small" && o.Generate) entries[v]["generation4096"] = GenerateToLimit(folders[v], threads, log);
                     results.Add(entries[v]);
                     log.WriteLine(Describe(entries[v]));
                 }
@@ -117,13 +81,13 @@ internal static class EngineFigures
             ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
             ["machine"] = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}",
             ["threads"] = threads,
-            ["clock"] = _cpuClock ? "process CPU time (all threads; robust to a shared machine's scheduling)" : "wall",
+            ["clock"] = o.CpuClock ? "process CPU time (all threads; robust to a shared machine's scheduling)" : "wall",
             ["rowsContext"] = RowsContext,
             ["shapes"] = results,
         };
         var text = document.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
-        if (outFile is not null) File.WriteAllText(outFile, text);
-        if (json) Console.Out.WriteLine(text);
+        if (o.Out is not null) File.WriteAllText(o.Out, text);
+        if (o.Json) Console.Out.WriteLine(text);
         return 0;
     }
 
@@ -142,7 +106,7 @@ internal static class EngineFigures
         }
     }
 
-    private static List<JsonObject> Measure(string name, List<string> folders, int threads, int reps)
+    private static List<JsonObject> Measure(string name, List<string> folders, int threads, int reps, IReadOnlyList<int> contexts, bool cpuClock)
     {
         var subjects = new List<Subject>();
         using var runOptions = new RunOptions();
@@ -150,7 +114,7 @@ internal static class EngineFigures
         {
             foreach (var folder in folders)
             {
-                var model = RestModel.Load(folder, new ModelOptions { MaxSequenceLength = _contexts[^1] + MaxRows, IntraOpThreads = threads });
+                var model = RestModel.Load(folder, new ModelOptions { MaxSequenceLength = contexts.Max() + MaxRows, IntraOpThreads = threads });
                 var cache = KvCache.For(model.Backend, model.Manifest, model.MaxSequenceLength);
                 subjects.Add(new Subject(model, cache, new ForwardPass(model.Session, model.Manifest, model.Backend, cache, MaxRows), folder));
             }
@@ -170,16 +134,16 @@ internal static class EngineFigures
                         var pass = subjects[i].Pass;
                         VerificationBatch.Fill(tree, 5, context, pass.InputIds(rows), pass.PositionIds(rows), pass.Mask(rows));
                         var start = Stopwatch.GetTimestamp();
-                        var cpuStart = _cpuClock ? ProcessCpu.Milliseconds() : 0;
+                        var cpuStart = cpuClock ? ProcessCpu.Milliseconds() : 0;
                         pass.Run(rows, runOptions);
-                        var ms = _cpuClock ? ProcessCpu.Milliseconds() - cpuStart : Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                        var ms = cpuClock ? ProcessCpu.Milliseconds() - cpuStart : Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                         if (r >= 0) samples[i][r] = ms;
                     }
                 return [.. samples.Select(x => { Array.Sort(x); return x[reps / 2]; })];
             }
 
             var greedy = subjects.Select(_ => new JsonObject()).ToArray();
-            foreach (var context in _contexts)
+            foreach (var context in contexts.Order())
             {
                 var t = Time(context, 1);
                 for (var i = 0; i < subjects.Count; i++) greedy[i][context.ToString(CultureInfo.InvariantCulture)] = Math.Round(t[i], 3);
@@ -256,10 +220,46 @@ internal static class EngineFigures
     private static string Name(ModelDType d) => d switch { ModelDType.Float32 => "fp32", ModelDType.Float16 => "fp16", _ => "int4" };
 
     private static string Name(GraphVariant v) => v switch { GraphVariant.Gqa => "gqa", GraphVariant.GenAI => "genai", _ => "opset23" };
+}
 
-    private static int PositiveInt(string option, string value)
-        => int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0 ? n
-            : throw new ArgumentException($"{option} expects a positive integer, got '{value}'.");
+/// <summary>Options of <c>figures engine</c>; the defaults are the full run. The command line is <see cref="Commands.FiguresEngineCommand"/>.</summary>
+internal sealed record EngineFiguresOptions
+{
+    /// <summary>"small" (<see cref="BenchModel.Small"/>) and/or "1b" (<see cref="EngineFigures.TinyLlama1B"/>).</summary>
+    public IReadOnlyList<string> Shapes { get; init; } = ["small", "1b"];
+
+    public IReadOnlyList<ModelDType> DTypes { get; init; } = [ModelDType.Float32, ModelDType.Int4];
+
+    public IReadOnlyList<GraphVariant> Variants { get; init; } = [GraphVariant.Opset23, GraphVariant.Gqa];
+
+    /// <summary>Intra-op threads.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Timed runs per figure (the median is reported); null = 15 for the small shape, 3 for the 1B shape.</summary>
+    public int? Reps { get; init; }
+
+    /// <summary>Cached lengths of the greedy-step figure (the largest sizes the models' sequence length).</summary>
+    public IReadOnlyList<int> Contexts { get; init; } = [128, 1024, 4096];
+
+    /// <summary>Times with the process's CPU time instead of the wall clock.</summary>
+    public bool CpuClock { get; init; }
+
+    public int BlockSize { get; init; } = ExportOptions.DefaultInt4BlockSize;
+
+    /// <summary>MatMulNBits accuracy_level of the int4 exports (0: float compute, 4: int8 activations).</summary>
+    public int AccuracyLevel { get; init; }
+
+    /// <summary>Exports the models and stops.</summary>
+    public bool PrepareOnly { get; init; }
+
+    /// <summary>The small shape's real greedy generation to 4,096 tokens.</summary>
+    public bool Generate { get; init; } = true;
+
+    /// <summary>Prints the JSON document to stdout.</summary>
+    public bool Json { get; init; }
+
+    /// <summary>Writes the JSON document to this file.</summary>
+    public string? Out { get; init; }
 }
 
 /// <summary>

@@ -15,26 +15,10 @@ namespace Rest.Onnx.Bench.Runtime;
 /// </summary>
 internal static class Int4Figures
 {
-    public const string Usage = "figures int4 [--block-sizes 32,64,128] [--accuracy-levels 0,4] [--new-tokens 32] [--prompts 0 (all)] [--threads N]";
-
-    public static int Run(string[] args, TextWriter log)
+    /// <summary>Runs the figures; the command line is <see cref="Commands.FiguresInt4Command"/>.</summary>
+    public static int Run(Int4FiguresOptions o, TextWriter log)
     {
-        int[] blocks = [32, 64, 128], levels = [0, 4];
-        int newTokens = 32, promptCount = 0, threads = Environment.ProcessorCount;
-        for (var i = 0; i < args.Length; i++)
-        {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"Option '{args[i]}' needs a value. Usage: {Usage}");
-            int[] Ints() => [.. Next().Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))];
-            switch (args[i])
-            {
-                case "--block-sizes": blocks = Ints(); break;
-                case "--accuracy-levels": levels = Ints(); break;
-                case "--new-tokens": newTokens = Ints()[0]; break;
-                case "--prompts": promptCount = Ints()[0]; break;
-                case "--threads": threads = Ints()[0]; break;
-                default: throw new ArgumentException($"Unknown option '{args[i]}'. Usage: {Usage}");
-            }
-        }
+        int newTokens = o.NewTokens, promptCount = o.Prompts, threads = o.Threads;
         var cache = Path.Combine(RepositoryPaths.Root, ".cache", "engine-figures", "demo");
         var checkpoint = RepositoryPaths.DemoCheckpoint;
         string Export(ExportOptions o, string name)
@@ -57,8 +41,8 @@ internal static class Int4Figures
 
         log.WriteLine($"demo model, {prompts.Count} dev prompts, {newTokens} new tokens, float32 vs int4 (embedding float32, every linear layer and the tied lm head int4)");
         log.WriteLine("block  accuracy  same-output prompts  mean common prefix  teacher-forced top-1  max |logit error|  weights MiB");
-        foreach (var block in blocks)
-            foreach (var level in levels)
+        foreach (var block in o.BlockSizes)
+            foreach (var level in o.AccuracyLevels)
             {
                 var folder = Export(new ExportOptions { DType = ModelDType.Int4, Int4BlockSize = block, Int4AccuracyLevel = level }, $"int4-b{block}-a{level}");
                 using var int4 = RestModel.Load(folder, options);
@@ -123,4 +107,23 @@ internal static class Int4Figures
         for (var r = 0; r < rows; r++) pass.LogitsRow(r).CopyTo(result.AsSpan(r * config.VocabSize));
         return result;
     }
+}
+
+/// <summary>Options of <c>figures int4</c>; the defaults are the full run. The command line is <see cref="Commands.FiguresInt4Command"/>.</summary>
+internal sealed record Int4FiguresOptions
+{
+    /// <summary>int4 block sizes (powers of two, at least 16).</summary>
+    public IReadOnlyList<int> BlockSizes { get; init; } = [32, 64, 128];
+
+    /// <summary>MatMulNBits accuracy levels (0..4; 0: float compute, 4: int8 activations).</summary>
+    public IReadOnlyList<int> AccuracyLevels { get; init; } = [0, 4];
+
+    /// <summary>Greedy tokens per prompt.</summary>
+    public int NewTokens { get; init; } = 32;
+
+    /// <summary>The first N dev prompts; 0 = all.</summary>
+    public int Prompts { get; init; }
+
+    /// <summary>Intra-op threads.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
 }

@@ -29,6 +29,7 @@ public sealed class CommandLineConventionTests
         ("rest-export", ""), ("rest-export", "convert"), ("rest-export", "tiny"),
         ("rest-demo-model", ""), ("rest-demo-model", "prepare"), ("rest-demo-model", "corpus-text"), ("rest-demo-model", "list"), ("rest-demo-model", "encode-lines"),
         ("Rest.Onnx.Bench", ""), ("Rest.Onnx.Bench", "bench"), ("Rest.Onnx.Bench", "figures"), ("Rest.Onnx.Bench", "figures datastore"),
+        ("Rest.Onnx.Bench", "figures tokenizers"), ("Rest.Onnx.Bench", "figures engine"), ("Rest.Onnx.Bench", "figures race"), ("Rest.Onnx.Bench", "figures int4"),
     ];
 
     private static (int Code, string Out, string Error) Run(string tool, params string[] args)
@@ -72,6 +73,18 @@ public sealed class CommandLineConventionTests
         Assert.That(output, Does.Contain("bench").And.Contain("figures"));
     }
 
+    /// <summary>The options docs/benchmarks.md section 5 names, per figures verb.</summary>
+    [TestCase("engine", "--json", "--shapes", "--dtypes", "--variants", "--threads", "--reps", "--contexts", "--out", "--prepare-only",
+        "--no-generation", "--block-size", "--accuracy-level", "--clock")]
+    [TestCase("race", "--shapes", "--dtypes", "--ours", "--genai", "--threads", "--runs", "--prompt-tokens", "--new-tokens", "--clock", "--json", "--out")]
+    [TestCase("int4", "--block-sizes", "--accuracy-levels", "--new-tokens", "--prompts", "--threads")]
+    public void FiguresHelpListsItsOptions(string verb, params string[] options)
+    {
+        var (code, output, error) = Run("Rest.Onnx.Bench", "figures", verb, "--help");
+        Assert.That(code, Is.Zero, error);
+        foreach (var option in options) Assert.That(output, Does.Contain(option + " "), $"figures {verb} {option}");
+    }
+
     [Test]
     public void AnUnknownOptionIsAUsageErrorNamingIt()
     {
@@ -113,6 +126,27 @@ public sealed class CommandLineConventionTests
         yield return Case("Rest.Onnx.Bench", "--promt-count", "--promt-count", "3");
         yield return Case("Rest.Onnx.Bench", "--tokens", "figures", "datastore", "--tokens", "abc");
         yield return Case("Rest.Onnx.Bench", "--tokens", "figures", "datastore", "--tokens", "0");
+        yield return Case("Rest.Onnx.Bench", "--variants", "figures", "engine", "--variants", "foo");
+        yield return Case("Rest.Onnx.Bench", "--variants", "figures", "engine", "--variants", "gqa", "--variants", "opset23,");
+        yield return Case("Rest.Onnx.Bench", "--dtypes", "figures", "engine", "--dtypes", "x");
+        yield return Case("Rest.Onnx.Bench", "--shapes", "figures", "engine", "--shapes", "small,7b");
+        yield return Case("Rest.Onnx.Bench", "--clock", "figures", "engine", "--clock", "sundial");
+        yield return Case("Rest.Onnx.Bench", "--accuracy-level", "figures", "engine", "--accuracy-level", "x");
+        yield return Case("Rest.Onnx.Bench", "--accuracy-level", "figures", "engine", "--accuracy-level", "5");
+        yield return Case("Rest.Onnx.Bench", "--block-size", "figures", "engine", "--block-size", "48");
+        yield return Case("Rest.Onnx.Bench", "--contexts", "figures", "engine", "--contexts", "128,0");
+        yield return Case("Rest.Onnx.Bench", "--reps", "figures", "engine", "--reps", "0");
+        yield return Case("Rest.Onnx.Bench", "--threads", "figures", "engine", "--threads", "0");
+        yield return Case("Rest.Onnx.Bench", "--dtypes", "figures", "race", "--dtypes", "fp8");
+        yield return Case("Rest.Onnx.Bench", "--ours", "figures", "race", "--ours", "genai");
+        yield return Case("Rest.Onnx.Bench", "--genai", "figures", "race", "--genai", "gqa");
+        yield return Case("Rest.Onnx.Bench", "--runs", "figures", "race", "--runs", "0");
+        yield return Case("Rest.Onnx.Bench", "--new-tokens", "figures", "race", "--new-tokens", "-3");
+        yield return Case("Rest.Onnx.Bench", "--block-sizes", "figures", "int4", "--block-sizes", "0");
+        yield return Case("Rest.Onnx.Bench", "--block-sizes", "figures", "int4", "--block-sizes", "32,100");
+        yield return Case("Rest.Onnx.Bench", "--accuracy-levels", "figures", "int4", "--accuracy-levels", "0,9");
+        yield return Case("Rest.Onnx.Bench", "--prompts", "figures", "int4", "--prompts", "-1");
+        yield return Case("Rest.Onnx.Bench", "--new-tokens", "figures", "int4", "--new-tokens", "8,16");
         yield return Case("rest-demo-model", "--tokenzier", "prepare", "--out", "x", "--tokenzier", "y");
         yield return Case("rest-demo-model", "--splt", "list", "--splt", "heldout");
         yield return Case("rest-demo-model", "--split", "list", "--split", "valid");
