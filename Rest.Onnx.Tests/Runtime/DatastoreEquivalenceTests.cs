@@ -83,7 +83,11 @@ public class DatastoreEquivalenceTests : TinyModelFixture
             Assert.That(result.Tokens, Is.EqualTo(_baselines[i]), $"prompt {i}");
             all.Add(result.Statistics);
             var hybrid = Generator.Generate(_prompts[i], options with { Drafting = DraftingStrategy.Hybrid(store) });
-            Assert.That(hybrid.Tokens, Is.EqualTo(_baselines[i]), $"prompt {i}, hybrid");
+            Assert.That(hybrid.Tokens, Is.EqualTo(_baselines[i]), $"prompt {i}, hybrid (auto budget)");
+            var fixedBudget = Generator.Generate(_prompts[i], options with { Drafting = DraftingStrategy.Hybrid(store), Draft = new() { Budget = 64 } });
+            Assert.That(fixedBudget.Tokens, Is.EqualTo(_baselines[i]), $"prompt {i}, hybrid@64");
+            var history = Generator.Generate(_prompts[i], options with { Drafting = DraftingStrategy.Hybrid(store), DraftFromHistory = true });
+            Assert.That(history.Tokens, Is.EqualTo(_baselines[i]), $"prompt {i}, hybrid with history");
         }
         return all;
     }
@@ -112,7 +116,7 @@ public class AdaptiveBudgetTests
     {
         using var model = RestModel.Load(TinyModels.Folder(TinyModels.Default), new ModelOptions { MaxSequenceLength = 256, IntraOpThreads = 1 });
         using var generator = model.CreateGenerator();
-        var greedy = new GenerationOptions { MaxNewTokens = 40, StopTokenIds = [] };
+        var greedy = new GenerationOptions { MaxNewTokens = 40, StopTokenIds = [], Draft = new() { Budget = 64 } };
         var random = new Random(3);
         var prompt = GeneratorEquivalenceTests.RandomPrompt(random, 12);
         var baseline = generator.Generate(prompt, greedy).Tokens.ToArray();

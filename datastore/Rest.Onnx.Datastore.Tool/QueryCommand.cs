@@ -67,7 +67,7 @@ internal static class QueryCommand
 
         using var reader = DatastoreReader.Open(path, tokenizer?.Fingerprint);
         var searcher = new DatastoreSearcher(reader, options);
-        var tree = new DraftTree(options.Budget);
+        var tree = new DraftTree(options.CandidateBudget);
         var clock = Stopwatch.StartNew();
         var matched = searcher.BuildDraft(context, tree);
         var draftMs = clock.Elapsed.TotalMilliseconds;

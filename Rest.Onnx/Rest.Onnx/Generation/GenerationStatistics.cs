@@ -67,6 +67,16 @@ public sealed class GenerationStatistics
     /// <summary>Time spent keeping the accepted KV entries (cache compaction).</summary>
     public TimeSpan CacheUpdateTime => Stopwatch.GetElapsedTime(0, CacheTicks);
 
+    /// <summary>Time spent after keeping the KV entries: stop tokens and strings, text decoding, statistics.</summary>
+    public TimeSpan BookkeepingTime => Stopwatch.GetElapsedTime(0, BookkeepingTicks);
+
+    /// <summary>Time of the step-cost model's one-time calibration sweep, when this run paid it (see <see cref="StepCostModel"/>).</summary>
+    public TimeSpan CalibrationTime => Stopwatch.GetElapsedTime(0, CalibrationTicks);
+
+    internal long BookkeepingTicks { get; set; }
+
+    internal long CalibrationTicks { get; set; }
+
     internal long PrefillTicks { get; set; }
 
     internal long DecodeTicks { get; set; }
@@ -90,5 +100,6 @@ public sealed class GenerationStatistics
     public override string ToString()
         => $"{TokensGenerated} tokens in {VerificationSteps} steps ({MeanAcceptedTokensPerStep:F2} tokens/step), {TokensPerSecond:F1} tokens/s; " +
            $"prefill {PrefillTime.TotalMilliseconds:F1} ms, drafting {DraftingTime.TotalMilliseconds:F1} ms, model {ModelTime.TotalMilliseconds:F1} ms, " +
-           $"acceptance {AcceptanceTime.TotalMilliseconds:F1} ms, cache {CacheUpdateTime.TotalMilliseconds:F1} ms";
+           $"acceptance {AcceptanceTime.TotalMilliseconds:F1} ms, cache {CacheUpdateTime.TotalMilliseconds:F1} ms, " +
+           $"bookkeeping {BookkeepingTime.TotalMilliseconds:F1} ms";
 }
