@@ -14,6 +14,13 @@ if (args.Length > 1 && args[0] == "figures" && args[1] == "datastore")
     Rest.Onnx.Bench.Datastore.DatastoreFigures.Run(Console.Out, tokens);
     return 0;
 }
+if (args.Length > 1 && args[0] == "figures" && args[1] == "cost-curve")
+{
+    // Verification cost vs rows on a TinyLlama-1.1B-shaped random-weight model (writes ~4.4 GB under .cache once).
+    var rounds = args.Length > 3 && args[2] == "--rounds" && int.TryParse(args[3], out var r) && r > 0 ? r : 3;
+    Rest.Onnx.Bench.EndToEnd.CostCurveFigures.Run(Console.Out, rounds);
+    return 0;
+}
 if (args.Length > 0 && args[0] is "--help" or "-h" or "help")
 {
     Console.WriteLine(MainJobOptions.Usage);

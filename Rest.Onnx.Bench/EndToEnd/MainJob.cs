@@ -54,7 +54,7 @@ internal static class MainJob
                 throw new ArgumentException($"A prompt of {longest} tokens plus {options.MaxNewTokens} new tokens exceeds the model's {positions} positions; lower --max-new-tokens.");
             // Room for the longest prompt, its new tokens and a full draft tree, within the model's positions
             // (the engine trims draft trees that would run past the end).
-            maxLength = Math.Min(positions, longest + options.MaxNewTokens + options.Budgets.Max() + 1);
+            maxLength = Math.Min(positions, longest + options.MaxNewTokens + MaxNodes(options.Budgets) + 1);
         }
 
         var datastorePath = options.Datastore ?? DemoAssets.EnsureDemoDatastore(cache, tokenizer, options.ExtraCorpus, log);
@@ -80,9 +80,12 @@ internal static class MainJob
             ["model"] = $"{modelPath} ({model.Manifest.NumLayers} layers, {model.Manifest.NumKvHeads} kv heads x {model.Manifest.HeadSize}, vocab {model.Manifest.VocabSize}, {model.Manifest.Dtype})",
             ["datastore"] = $"{datastorePath} ({datastore.TokenCount:N0} tokens)",
             ["prompts"] = $"{prompts.Count} from {options.Prompts ?? RepositoryPaths.DemoPrompts}, {options.MaxNewTokens} new tokens each, greedy, {(bos is null ? "no BOS" : "BOS first")}",
-            ["draft"] = $"mode {options.DraftMode}, min share {options.MinShare}, budgets {string.Join(",", options.Budgets)}, suffix 16..2, k 5000, continuation 10",
+            ["draft"] = $"mode {options.DraftMode}, min share {options.MinShare}, budgets {string.Join(",", options.Budgets.Select(Label))}{(options.History ? " (+history at auto)" : "")}, suffix 16..2, k 5000, continuation 10",
             ["warm-up prompts"] = options.Warmup.ToString(CultureInfo.InvariantCulture),
+            ["repeat"] = options.Repeat.ToString(CultureInfo.InvariantCulture),
         };
+        var projection = CostCurveFigures.TryLoad(cache);
+        if (projection is not null) setup["projection"] = projection.Description;
         foreach (var (k, v) in setup) log.WriteLine($"{k}: {v}");
 
         // Warm-up: every config on the first prompts, results discarded.
@@ -91,44 +94,52 @@ internal static class MainJob
             foreach (var config in configs) RunOne(generator, config, promptIds[p], options.MaxNewTokens);
             genAi?.Generate(promptIds[p], options.MaxNewTokens, stopIds);
         }
+        // The history configs start the measured runs with empty stores (the warm-up prompts are measured again).
+        foreach (var config in configs) config.Options.History?.Clear();
+        PrintCostCurve(model, promptIds, log);
 
         var runs = new List<RunFigures>();
         var total = Stopwatch.StartNew();
-        for (var p = 0; p < promptIds.Count; p++)
+        for (var q = 0; q < promptIds.Count * options.Repeat; q++)
         {
+            var p = q % promptIds.Count;
             var ids = promptIds[p];
             var results = new Dictionary<string, (GenerationResult Result, double Wall)>();
             // Rotate the order per prompt so slow drift of the machine does not favour one strategy.
             for (var c = 0; c < configs.Count; c++)
             {
-                var config = configs[(c + p) % configs.Count];
+                var config = configs[(c + q) % configs.Count];
                 results[config.Name] = RunOne(generator, config, ids, options.MaxNewTokens);
             }
             var none = results["none"].Result.Tokens;
             foreach (var config in configs)
             {
                 var (result, wall) = results[config.Name];
-                runs.Add(Figures(p, prompts[p].Label, config, ids.Length, result, wall, none));
+                runs.Add(Figures(q, Label(prompts[p].Label, q, promptIds.Count), config, ids.Length, result, wall, none));
             }
             if (genAi is not null)
             {
                 var (tokens, elapsed) = genAi.Generate(ids, options.MaxNewTokens, stopIds);
                 var trimmed = tokens.Length > 0 && stopIds.Contains(tokens[^1]) ? tokens[..^1] : tokens;
-                runs.Add(new RunFigures(p, prompts[p].Label, "genai", "genai", 0, ids.Length, trimmed.Length, elapsed.TotalSeconds,
+                runs.Add(new RunFigures(q, Label(prompts[p].Label, q, promptIds.Count), "genai", "genai", 0, ids.Length, trimmed.Length, elapsed.TotalSeconds,
                     elapsed.TotalSeconds, trimmed.Length, double.NaN, [], 0, 0, 0, 0, trimmed.SequenceEqual(none), trimmed));
             }
-            log.WriteLine($"prompt {p + 1}/{promptIds.Count} ({prompts[p].Label}): " + string.Join(", ",
+            log.WriteLine($"prompt {q + 1}/{promptIds.Count * options.Repeat} ({prompts[p].Label}): " + string.Join(", ",
                 configs.Select(c => $"{c.Name} {results[c.Name].Result.Statistics.MeanAcceptedTokensPerStep:F2} tok/step")));
         }
         log.WriteLine($"Measured runs took {total.Elapsed.TotalSeconds:F0} s.");
 
-        var report = new MainJobReport { Setup = setup, Runs = runs };
+        var report = new MainJobReport { Setup = setup, Runs = runs, Projection = projection };
         report.Write(output);
         log.WriteLine();
         log.WriteLine(report.Table());
         foreach (var strategy in new[] { "rest", "promptlookup", "hybrid" })
+        {
             if (report.Best(strategy) is { } best)
-                log.WriteLine($"Best budget for {strategy} on this machine: {best.Budget} ({best.Speedup:F2}x over None, {best.MeanAcceptedPerStep:F2} tokens/step).");
+                log.WriteLine($"Best fixed budget for {strategy} on this machine: {best.Budget} ({best.Speedup:F2}x over None, {best.MeanAcceptedPerStep:F2} tokens/step).");
+            if (report.Summaries.FirstOrDefault(s => s.Config == $"{strategy}@auto") is { } auto)
+                log.WriteLine($"{strategy}@auto: {auto.Speedup:F2}x over None, {auto.MeanAcceptedPerStep:F2} tokens/step.");
+        }
         log.WriteLine($"Reports: {Path.Combine(output, "report.md")}, report.json, report.svg");
 
         var mismatches = runs.Where(r => !r.EqualsNone && r.Strategy != "genai").ToList();
@@ -146,27 +157,60 @@ internal static class MainJob
 
     private sealed record RunConfig(string Name, string Strategy, int Budget, GenerationOptions Options);
 
+    private static string Label(int budget) => budget == DraftOptions.AutoBudget ? "auto" : budget.ToString(CultureInfo.InvariantCulture);
+
+    private static string Label(string prompt, int run, int prompts) => run < prompts ? prompt : $"{prompt} (pass {run / prompts + 1})";
+
+    /// <summary>Most draft nodes any budget may verify (auto: the candidate cap).</summary>
+    private static int MaxNodes(IReadOnlyList<int> budgets) => budgets.Max(b => b == DraftOptions.AutoBudget ? DraftOptions.Default.MaxCandidates : b);
+
     private static List<RunConfig> BuildConfigs(MainJobOptions options, RestDatastore datastore)
     {
         var baseOptions = new GenerationOptions { MaxNewTokens = options.MaxNewTokens, AddBos = false };
         var configs = new List<RunConfig> { new("none", "none", 0, baseOptions) };
+        var strategies = new List<(string Name, DraftingStrategy Strategy)>();
+        if (options.Strategies.Contains("rest")) strategies.Add(("rest", DraftingStrategy.Rest(datastore)));
+        if (options.Strategies.Contains("promptlookup")) strategies.Add(("promptlookup", DraftingStrategy.PromptLookup));
+        if (options.Strategies.Contains("hybrid")) strategies.Add(("hybrid", DraftingStrategy.Hybrid(datastore)));
         foreach (var budget in options.Budgets)
         {
             var draft = new DraftOptions { Budget = budget, Mode = options.DraftMode, MinShare = options.MinShare };
-            if (options.Strategies.Contains("rest"))
-                configs.Add(new($"rest@{budget}", "rest", budget, baseOptions with { Drafting = DraftingStrategy.Rest(datastore), Draft = draft }));
-            if (options.Strategies.Contains("promptlookup"))
-                configs.Add(new($"promptlookup@{budget}", "promptlookup", budget, baseOptions with { Drafting = DraftingStrategy.PromptLookup, Draft = draft }));
-            if (options.Strategies.Contains("hybrid"))
-                configs.Add(new($"hybrid@{budget}", "hybrid", budget, baseOptions with { Drafting = DraftingStrategy.Hybrid(datastore), Draft = draft }));
+            foreach (var (name, strategy) in strategies)
+                configs.Add(new($"{name}@{Label(budget)}", name, budget, baseOptions with { Drafting = strategy, Draft = draft }));
         }
-        // The runtime's adaptive budget (halve after rejections, double after deep accepts) up to the largest budget.
-        var adaptive = new DraftOptions { Budget = options.Budgets.Max(), Mode = options.DraftMode, MinShare = options.MinShare };
-        if (options.Strategies.Contains("rest"))
-            configs.Add(new("rest@adaptive", "rest-adaptive", adaptive.Budget, baseOptions with { Drafting = DraftingStrategy.Rest(datastore), Draft = adaptive, AdaptiveBudget = true }));
-        if (options.Strategies.Contains("promptlookup"))
-            configs.Add(new("promptlookup@adaptive", "promptlookup-adaptive", adaptive.Budget, baseOptions with { Drafting = DraftingStrategy.PromptLookup, Draft = adaptive, AdaptiveBudget = true }));
+        if (options.History && options.Budgets.Contains(DraftOptions.AutoBudget))
+        {
+            // Each history config drafts from its own store of the outputs it produced before (a model's store
+            // would also see the other configs' identical outputs of the same prompt).
+            var draft = new DraftOptions { Budget = DraftOptions.AutoBudget, Mode = options.DraftMode, MinShare = options.MinShare };
+            foreach (var (name, strategy) in strategies)
+                configs.Add(new($"{name}+history@auto", $"{name}+history", DraftOptions.AutoBudget, baseOptions with
+                {
+                    Drafting = strategy, Draft = draft, DraftFromHistory = true, History = new TokenHistory(ModelOptions.DefaultHistoryTokens),
+                }));
+        }
+        // The runtime's adaptive budget (halve after rejections, double after deep accepts) up to the largest fixed budget.
+        if (options.Budgets.Any(b => b > 0))
+        {
+            var adaptive = new DraftOptions { Budget = options.Budgets.Max(), Mode = options.DraftMode, MinShare = options.MinShare };
+            if (options.Strategies.Contains("rest"))
+                configs.Add(new("rest@adaptive", "rest-adaptive", adaptive.Budget, baseOptions with { Drafting = DraftingStrategy.Rest(datastore), Draft = adaptive, AdaptiveBudget = true }));
+            if (options.Strategies.Contains("promptlookup"))
+                configs.Add(new("promptlookup@adaptive", "promptlookup-adaptive", adaptive.Budget, baseOptions with { Drafting = DraftingStrategy.PromptLookup, Draft = adaptive, AdaptiveBudget = true }));
+        }
         return configs;
+    }
+
+    /// <summary>Prints the step-cost curve the engine learned (calibration plus the warm-up's steps) at the prompts' typical cached length.</summary>
+    private static void PrintCostCurve(RestModel model, List<int[]> promptIds, TextWriter log)
+    {
+        var cached = (int)promptIds.Average(p => p.Length);
+        if (model.StepCosts.Curve(cached).IsEmpty) return;
+        var one = model.StepCosts.Estimate(1, cached);
+        int[] rows = [1, 2, 3, 4, 5, 6, 8, 12, 16, 24, 32, 48, 64];
+        log.WriteLine($"Learned step cost at ~{cached} cached positions, t(rows) / t(1) with t(1) = {one * 1e3:F2} ms " +
+            $"(lower quartile of recent steps; {model.StepCosts.Samples} steps measured): " +
+            string.Join(", ", rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r}: {model.StepCosts.Estimate(r, cached) / one:F2}"))));
     }
 
     private static (GenerationResult Result, double Wall) RunOne(Generator generator, RunConfig config, int[] ids, int maxNewTokens)
@@ -182,6 +226,11 @@ internal static class MainJob
         return new RunFigures(prompt, label, config.Name, config.Strategy, config.Budget, promptTokens, result.Tokens.Count, wall,
             s.DecodeTime.TotalSeconds, s.VerificationSteps, s.MeanAcceptedTokensPerStep, [.. s.AcceptedLengthHistogram],
             s.DraftingTime.TotalMilliseconds, s.ModelTime.TotalMilliseconds, s.AcceptanceTime.TotalMilliseconds,
-            s.CacheUpdateTime.TotalMilliseconds, result.Tokens.SequenceEqual(none), [.. result.Tokens]);
+            s.CacheUpdateTime.TotalMilliseconds, result.Tokens.SequenceEqual(none), [.. result.Tokens])
+        {
+            VerifiedRows = [.. s.VerifiedRowsHistogram],
+            BookkeepingMs = s.BookkeepingTime.TotalMilliseconds,
+            CalibrationMs = s.CalibrationTime.TotalMilliseconds,
+        };
     }
 }

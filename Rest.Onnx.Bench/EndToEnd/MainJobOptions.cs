@@ -26,8 +26,14 @@ internal sealed record MainJobOptions
     /// <summary>Strategies to run; None always runs, it is the reference.</summary>
     public IReadOnlyList<string> Strategies { get; init; } = ["none", "rest", "promptlookup", "hybrid", "genai"];
 
-    /// <summary>Draft budgets swept for the drafting strategies.</summary>
-    public IReadOnlyList<int> Budgets { get; init; } = [4, 8, 16, 32, 64];
+    /// <summary>Draft budgets swept for the drafting strategies; <see cref="DraftOptions.AutoBudget"/> (<c>auto</c>) chooses per step.</summary>
+    public IReadOnlyList<int> Budgets { get; init; } = [4, 8, 16, 32, 64, DraftOptions.AutoBudget];
+
+    /// <summary>Also run each drafting strategy at the auto budget with the store of past outputs (<c>+history</c> configs).</summary>
+    public bool History { get; init; } = true;
+
+    /// <summary>Run the prompt list this many times in a row (a workload that repeats itself, for the history store).</summary>
+    public int Repeat { get; init; } = 1;
 
     /// <summary>
     /// Exact (all occurrences, by binary searches in the suffix-array interval) or Sampled (the reference's first
@@ -59,6 +65,7 @@ internal sealed record MainJobOptions
         Usage: dotnet run -c Release --project Rest.Onnx.Bench [-- options]
                dotnet run -c Release --project Rest.Onnx.Bench -- bench [BenchmarkDotNet args]   (micro-benchmarks)
                dotnet run -c Release --project Rest.Onnx.Bench -- figures datastore [--tokens N]  (datastore build/query figures)
+               dotnet run -c Release --project Rest.Onnx.Bench -- figures cost-curve [--rounds N] (1.1B-shaped step cost, for the projection)
         Options (all optional; defaults run the built-in demo):
           --model PATH          HF Llama checkpoint folder (exported on first use) or exported folder (rest-model.json)
           --datastore FILE      datastore to draft from (default: demo datastore, built on first use)
@@ -67,7 +74,9 @@ internal sealed record MainJobOptions
           --prompt-count N      first N prompts only
           --max-new-tokens N    tokens per prompt (default 128)
           --strategies LIST     comma list of none,rest,promptlookup,hybrid,genai (default all)
-          --budgets LIST        draft budgets to sweep (default 4,8,16,32,64)
+          --budgets LIST        draft budgets to sweep; auto = chosen per step (default 4,8,16,32,64,auto)
+          --no-history          skip the +history@auto configs (drafts from past outputs too)
+          --repeat N            run the prompt list N times in a row (default 1)
           --draft-mode MODE     exact (all occurrences; default) | sampled (the reference: first k=5000 occurrences)
           --min-share X         drop draft nodes seen in under this share of the continuations (default 0 = reference)
           --ep cpu|cuda|auto    execution provider (default cpu)
@@ -103,6 +112,8 @@ internal sealed record MainJobOptions
                 "--max-new-tokens" => o with { MaxNewTokens = Int() },
                 "--strategies" => o with { Strategies = ParseStrategies(Value()) },
                 "--budgets" => o with { Budgets = ParseBudgets(Value()) },
+                "--no-history" => o with { History = false },
+                "--repeat" => o with { Repeat = Math.Max(1, Int()) },
                 "--draft-mode" => o with { DraftMode = Enum.TryParse<DraftMode>(Value(), true, out var m) ? m : throw new ArgumentException($"--draft-mode must be sampled or exact, got '{args[i]}'.") },
                 "--min-share" => o with { MinShare = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var share) && share is >= 0 and <= 1 ? share : throw new ArgumentException($"--min-share needs a number in [0, 1], got '{args[i]}'.") },
                 "--ep" => o with { ExecutionProvider = ParseProvider(Value()) },
@@ -143,8 +154,9 @@ internal sealed record MainJobOptions
     private static int[] ParseBudgets(string value)
     {
         var budgets = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) && b > 0
-                ? b : throw new ArgumentException($"Budgets must be positive integers, got '{s}'."))
+            .Select(s => s.Equals("auto", StringComparison.OrdinalIgnoreCase) ? DraftOptions.AutoBudget
+                : int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) && b > 0
+                ? b : throw new ArgumentException($"Budgets must be positive integers or 'auto', got '{s}'."))
             .Distinct().ToArray();
         return budgets.Length > 0 ? budgets : throw new ArgumentException("--budgets needs at least one value.");
     }

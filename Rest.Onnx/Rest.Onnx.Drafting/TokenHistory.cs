@@ -48,6 +48,16 @@ public sealed class TokenHistory
     /// <summary>Bytes of memory the store holds (fixed at construction).</summary>
     public long MemoryBytes => (long)_tokens.Length * (sizeof(int) + sizeof(long)) + _heads.Length * sizeof(long);
 
+    /// <summary>Forgets everything held.</summary>
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            _written = 0;
+            Array.Fill(_heads, -1);
+        }
+    }
+
     /// <summary>Appends a sequence (followed by a separator), dropping the oldest tokens beyond the capacity.</summary>
     /// <exception cref="ArgumentException">A token is negative.</exception>
     public void Append(ReadOnlySpan<int> tokens)

@@ -41,6 +41,9 @@ public sealed record GenerationOptions
     /// </summary>
     public bool DraftFromHistory { get; init; }
 
+    /// <summary>The store <see cref="DraftFromHistory"/> uses; null means the model's <see cref="RestModel.History"/>.</summary>
+    public TokenHistory? History { get; init; }
+
     /// <summary>With <see cref="DraftFromHistory"/>, also add the prompt (not just the output) to the store.</summary>
     public bool AddPromptsToHistory { get; init; }
 

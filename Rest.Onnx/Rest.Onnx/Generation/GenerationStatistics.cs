@@ -10,8 +10,13 @@ namespace Rest.Onnx;
 public sealed class GenerationStatistics
 {
     private readonly long[] _histogram;
+    private readonly long[] _rows;
 
-    internal GenerationStatistics(int maxTokensPerStep) => _histogram = new long[maxTokensPerStep + 1];
+    internal GenerationStatistics(int maxTokensPerStep)
+    {
+        _histogram = new long[maxTokensPerStep + 1];
+        _rows = new long[maxTokensPerStep + 1];
+    }
 
     /// <summary>Prompt tokens.</summary>
     public int PromptTokens { get; internal set; }
@@ -30,6 +35,9 @@ public sealed class GenerationStatistics
     /// index 1 holds the steps whose drafts were all rejected.
     /// </summary>
     public IReadOnlyList<long> AcceptedLengthHistogram => _histogram;
+
+    /// <summary>Index r counts the steps that verified r rows (the root plus r - 1 draft nodes); the baseline's are all at 1.</summary>
+    public IReadOnlyList<long> VerifiedRowsHistogram => _rows;
 
     /// <summary>Mean tokens per step including the model's own token: 1 for the baseline, above 1 when drafts are accepted.</summary>
     public double MeanAcceptedTokensPerStep
@@ -94,6 +102,7 @@ public sealed class GenerationStatistics
         VerificationSteps++;
         DraftTokensVerified += draftNodes;
         _histogram[Math.Min(tokensYielded, _histogram.Length - 1)]++;
+        _rows[Math.Min(draftNodes + 1, _rows.Length - 1)]++;
     }
 
     /// <inheritdoc/>

@@ -29,6 +29,11 @@ public sealed partial class Generator
         public double OverheadSeconds { get; set; } = double.NaN;
         /// <summary>Moving average of the KV compaction a step with rejected rows pays.</summary>
         public double CompactionSeconds { get; set; }
+        /// <summary>Steps left to decode without drafting, and the current length of such pauses.</summary>
+        public int SkipDrafting { get; set; }
+        public int Backoff { get; set; }
+        public RecentQuartile Overhead { get; } = new();
+        public RecentQuartile Compaction { get; } = new();
         /// <summary>The last candidate tree had unscored nodes, scored by the model's depth-only calibration.</summary>
         public bool ScoredUnscored { get; set; }
         public long StartTicks { get; init; }
@@ -168,7 +173,18 @@ public sealed partial class Generator
         var options = run.Options;
         var t0 = Stopwatch.GetTimestamp();
 
-        run.Source.Draft(_context.AsSpan(0, _length), _tree);
+        // Auto budget: after steps where drafts existed but none paid for their drafting time, skip drafting
+        // for 1, 2, 4, ... 16 steps before trying again, so a source that cannot help costs (almost) nothing.
+        var skipped = run.Auto && run.SkipDrafting > 0;
+        if (skipped)
+        {
+            run.SkipDrafting--;
+            _tree.Clear();
+        }
+        else
+        {
+            run.Source.Draft(_context.AsSpan(0, _length), _tree);
+        }
         var room = _context.Length - _length;            // tokens that still fit
         var remaining = options.MaxNewTokens - stats.TokensGenerated;
         var past = _cache.Length;
@@ -198,6 +214,7 @@ public sealed partial class Generator
             tree = Limit(_tree, maxDepth, maxNodes);
         }
         var t1 = Stopwatch.GetTimestamp();
+        if (run.Auto && !skipped) Pace(run, tree.Count, (double)(t1 - t0 - calibrationTicks) / Stopwatch.Frequency, past);
 
         var rows = tree.Count + 1;
         VerificationBatch.Fill(tree, _context[_length - 1], past, _pass.InputIds(rows), _pass.PositionIds(rows), _pass.Mask(rows));
@@ -245,12 +262,47 @@ public sealed partial class Generator
         stats.DecodeTicks = t5 - run.DecodeStartTicks;
         if (run.Auto)
         {
-            // Moving averages of what a step costs besides t(rows): everything but the pass and compaction,
-            // and the compaction a step with rejected rows adds.
-            var overhead = (double)(t5 - t0 - calibrationTicks - (t2 - t1) - (t4 - t3)) / Stopwatch.Frequency;
-            run.OverheadSeconds += (overhead - run.OverheadSeconds) / 8;
-            if (_path.KeptRows.Length < rows)
-                run.CompactionSeconds += ((double)(t4 - t3) / Stopwatch.Frequency - run.CompactionSeconds) / 8;
+            // What a step costs besides t(rows), estimated like t (the lower quartile of recent samples): everything
+            // but the pass and compaction, and the compaction a step with rejected rows adds.
+            run.OverheadSeconds = run.Overhead.Add((double)(t5 - t0 - calibrationTicks - (t2 - t1) - (t4 - t3)) / Stopwatch.Frequency);
+            if (_path.KeptRows.Length < rows) run.CompactionSeconds = run.Compaction.Add((double)(t4 - t3) / Stopwatch.Frequency);
+        }
+    }
+
+    /// <summary>The lower quartile of the last few samples (robust to a shared machine's stalls); allocation-free.</summary>
+    internal sealed class RecentQuartile
+    {
+        private readonly double[] _ring = new double[9];
+        private readonly double[] _sort = new double[9];
+        private int _count;
+
+        public double Add(double value)
+        {
+            _ring[_count++ % _ring.Length] = value;
+            var kept = Math.Min(_count, _ring.Length);
+            _ring.AsSpan(0, kept).CopyTo(_sort);
+            var sorted = _sort.AsSpan(0, kept);
+            sorted.Sort();
+            return sorted[(kept - 1) / 4];
+        }
+    }
+
+    /// <summary>
+    /// Drafting's back-off: a step that verifies no draft although drafting took more than 2% of a one-row step
+    /// doubles the pause (1, 2, 4, ... 16 steps without drafting); a step that verifies a draft ends it.
+    /// </summary>
+    private void Pace(RunState run, int chosen, double draftSeconds, int past)
+    {
+        if (chosen > 0)
+        {
+            run.Backoff = 0;
+            return;
+        }
+        var costs = _model.StepCosts.Curve(past);
+        if (costs.Length > 1 && draftSeconds > 0.02 * costs[1])
+        {
+            run.Backoff = Math.Min(16, Math.Max(1, run.Backoff * 2));
+            run.SkipDrafting = run.Backoff;
         }
     }
 
@@ -266,14 +318,14 @@ public sealed partial class Generator
 
     /// <summary>
     /// The cost model's one-time sweep: forward passes of 1 .. <paramref name="maxRows"/> rows (a chain of the
-    /// root token, at the current cached length), timed and recorded, three rounds interleaved. Nothing is
-    /// committed, so the cache and the output are unchanged.
+    /// root token, at the current cached length), timed and recorded, three rounds interleaved after an unrecorded
+    /// one (the first run of a shape is slower). Nothing is committed, so the cache and the output are unchanged.
     /// </summary>
     private void Calibrate(RunState run, int past, int maxRows)
     {
         maxRows = Math.Min(maxRows, Math.Min(_pass.MaxRows, _cache.MaxLength - past));
         var root = _context[_length - 1];
-        for (var round = 0; round < 3; round++)
+        for (var round = 0; round < 4; round++)
         {
             for (var rows = 1; rows <= maxRows; rows = rows < 8 ? rows + 1 : rows < 32 ? rows + 4 : rows + 8)
             {
@@ -282,7 +334,7 @@ public sealed partial class Generator
                 var start = Stopwatch.GetTimestamp();
                 VerificationBatch.Fill(_truncated, root, past, _pass.InputIds(rows), _pass.PositionIds(rows), _pass.Mask(rows));
                 _pass.Run(rows, run.RunOptions);
-                _model.StepCosts.RecordTicks(rows, past, Stopwatch.GetTimestamp() - start);
+                if (round > 0) _model.StepCosts.RecordTicks(rows, past, Stopwatch.GetTimestamp() - start);
             }
         }
         _model.StepCosts.MarkCalibrated();
@@ -302,7 +354,7 @@ public sealed partial class Generator
         if (run.Options.DraftFromHistory && run.Options.Drafting.Drafts && run.PromptLength >= 0)
         {
             var from = run.Options.AddPromptsToHistory ? 0 : run.PromptLength;
-            if (_length > from) _model.History.Append(_context.AsSpan(from, _length - from));
+            if (_length > from) (run.Options.History ?? _model.History).Append(_context.AsSpan(from, _length - from));
         }
         run.Registration.Dispose();
         run.RunOptions.Dispose();
@@ -332,13 +384,13 @@ public sealed partial class Generator
     /// <summary>The strategy's source for these draft options: the one built last time when both are unchanged.</summary>
     private IDraftSource ResolveSource(GenerationOptions options)
     {
-        var history = options.DraftFromHistory && options.Drafting.Drafts;
-        if (!ReferenceEquals(_sourceStrategy, options.Drafting) || _sourceOptions != options.Draft || _sourceHistory != history)
+        var history = options.DraftFromHistory && options.Drafting.Drafts ? options.History ?? _model.History : null;
+        if (!ReferenceEquals(_sourceStrategy, options.Drafting) || _sourceOptions != options.Draft || !ReferenceEquals(_sourceHistory, history))
         {
             var source = options.Drafting.CreateSource(options.Draft, _model);
-            _source = history
+            _source = history is not null
                 ? new Drafting.Sources.MergedDraftSource(options.Draft.CandidateBudget, source,
-                    new Drafting.Sources.HistoryDraftSource(_model.History, options.Draft, _model.Calibration("history")))
+                    new Drafting.Sources.HistoryDraftSource(history, options.Draft, _model.Calibration("history")))
                 : source;
             _sourceStrategy = options.Drafting;
             _sourceOptions = options.Draft;

@@ -29,7 +29,7 @@ public sealed partial class Generator : IDisposable
     private AcceptedPath _path;
     private DraftingStrategy? _sourceStrategy;   // the strategy and options _source was built from
     private DraftOptions? _sourceOptions;
-    private bool _sourceHistory;
+    private TokenHistory? _sourceHistory;
     private readonly Drafting.Ranking.RateOptimalSelector _selector = new();
     private IDraftSource _source = Drafting.Sources.NoDraftSource.Instance;
     private int _length;

@@ -5,11 +5,13 @@ namespace Rest.Onnx;
 /// <summary>
 /// The measured cost of a verification step on the running engine: seconds as a function of the rows verified
 /// (root plus draft nodes) and the cached length, learned from the steps themselves. Cached lengths fall into
-/// classes (up to 256, 512, 1024, ... positions); per class and row count it keeps a running mean of the
-/// step's time (filling the inputs, the forward pass, acceptance and keeping the accepted KV entries) that
-/// turns into a moving average after a few samples, so it follows the machine. Row counts never measured
-/// in a class borrow the shape of the nearest class that measured them, scaled to this class, or are
-/// interpolated; the curve is made non-decreasing. Held by <see cref="RestModel.StepCosts"/> (one per model and
+/// classes (up to 256, 512, 1024, ... positions); per class and row count it keeps the lower quartile of the
+/// last samples of the forward pass's time (filling the inputs and running the model): it follows the machine,
+/// and the stalls of a shared machine (a step descheduled for a time slice) do not move it. Those stalls hit
+/// a step in proportion to its length, so the ratios between row counts, which decide the choice, stay right. Row counts never measured in a class borrow the shape
+/// of the nearest class that measured them, scaled to this class, or are interpolated; the curve is then the
+/// lower non-decreasing envelope (t(r) = the least estimate at r or more rows), since contention only ever
+/// slows a step down. Held by <see cref="RestModel.StepCosts"/> (one per model and
 /// execution provider), shared by its generators; thread-safe.
 /// </summary>
 public sealed class StepCostModel
@@ -18,11 +20,14 @@ public sealed class StepCostModel
     public const int MaxRows = 1025;
 
     private const int Classes = 8;
-    private const int MeanSamples = 16;     // running mean for the first samples, then a moving average
-    private const double Smoothing = 1.0 / MeanSamples;
+    private const int Window = 9;            // samples per row count the quartile is taken over
+    private const int Rebuild = 16;          // samples between curve rebuilds
+    private const int Trusted = 3;           // samples a cell needs before it outweighs what other cells suggest
     private readonly object _lock = new();
-    private readonly double[][] _seconds = new double[Classes][];
+    private readonly double[][] _seconds = new double[Classes][];   // current lower quartile per row count
+    private readonly double[][] _recent = new double[Classes][];    // ring of the last Window samples per row count
     private readonly int[][] _samples = new int[Classes][];
+    private readonly double[] _sort = new double[Window];
     private readonly double[]?[] _curves = new double[Classes][];
     private readonly int[] _changes = new int[Classes];
     private bool _calibrated;
@@ -33,6 +38,7 @@ public sealed class StepCostModel
         for (var c = 0; c < Classes; c++)
         {
             _seconds[c] = new double[MaxRows + 1];
+            _recent[c] = new double[(MaxRows + 1) * Window];
             _samples[c] = new int[MaxRows + 1];
         }
     }
@@ -59,12 +65,16 @@ public sealed class StepCostModel
         lock (_lock)
         {
             var n = ++_samples[c][rows];
-            var old = _seconds[c][rows];
-            // A moving average after the first samples; a stall of the shared machine moves it by a bounded step.
-            _seconds[c][rows] = n == 1 ? seconds : old + (Math.Min(seconds, 3 * old) - old) / Math.Min(n, MeanSamples);
+            var ring = _recent[c].AsSpan(rows * Window, Window);
+            ring[(n - 1) % Window] = seconds;
+            var kept = Math.Min(n, Window);
+            ring[..kept].CopyTo(_sort);
+            var sorted = _sort.AsSpan(0, kept);
+            sorted.Sort();
+            _seconds[c][rows] = sorted[(kept - 1) / 4];
             Samples++;
-            // Rebuild this class's curve soon after a row count is first seen, then every few samples.
-            if (n == 1 || ++_changes[c] >= MeanSamples)
+            // Rebuild the curves soon after a row count is first seen, then every few samples.
+            if (n <= Trusted || ++_changes[c] >= Rebuild)
             {
                 _changes[c] = 0;
                 for (var k = 0; k < Classes; k++) _curves[k] = null;
@@ -103,7 +113,7 @@ public sealed class StepCostModel
         }
     }
 
-    /// <summary>Measured (not estimated) row counts of the class of <paramref name="cachedLength"/> with their mean seconds and sample counts.</summary>
+    /// <summary>Measured (not estimated) row counts of the class of <paramref name="cachedLength"/> with their lower-quartile seconds and sample counts.</summary>
     public IReadOnlyList<(int Rows, double Seconds, int Samples)> Measured(int cachedLength)
     {
         var c = LengthClass(cachedLength);
@@ -123,28 +133,32 @@ public sealed class StepCostModel
         for (var k = 0; k < Classes && !any; k++)
             for (var r = 1; r <= MaxRows && !any; r++) any = _samples[k][r] > 0;
         if (!any) return [];
-        var own = _samples[c];
         var known = new bool[MaxRows + 1];
         for (var r = 1; r <= MaxRows; r++)
         {
-            if (own[r] > 0)
+            // A cell is trusted from a few samples on (one sample may be a stall); otherwise borrow the nearest
+            // class's trusted cell, scaled by a row count both trust; failing both, take the cell as it is.
+            if (_samples[c][r] >= Trusted)
             {
                 curve[r] = _seconds[c][r];
                 known[r] = true;
                 continue;
             }
-            // Borrow from the nearest class that measured r, scaled by a row count both measured.
             for (var d = 1; d < Classes && !known[r]; d++)
             {
                 for (var side = -1; side <= 1; side += 2)
                 {
                     var k = c + side * d;
-                    if (k < 0 || k >= Classes || _samples[k][r] == 0) continue;
-                    var scale = Scale(c, k, r);
-                    curve[r] = _seconds[k][r] * scale;
+                    if (k < 0 || k >= Classes || _samples[k][r] < Trusted) continue;
+                    curve[r] = _seconds[k][r] * Scale(c, k, r);
                     known[r] = true;
                     break;
                 }
+            }
+            if (!known[r] && _samples[c][r] > 0)
+            {
+                curve[r] = _seconds[c][r];
+                known[r] = true;
             }
         }
         // Interpolate the gaps linearly; beyond the last known row count, extend its slope.
@@ -164,9 +178,23 @@ public sealed class StepCostModel
             previous = last;
             last = r;
         }
+        if (last < 0)
+        {
+            // Only other classes' untrusted cells: take them as they are.
+            for (var k = 0; k < Classes; k++)
+                for (var r = 1; r <= MaxRows; r++)
+                    if (_samples[k][r] > 0) return Flat(_seconds[k][r]);
+        }
         var slope = previous > 0 ? Math.Max(0, (curve[last] - curve[previous]) / (last - previous)) : curve[last] / last;
         for (var g = last + 1; g <= MaxRows; g++) curve[g] = curve[last] + slope * (g - last);
-        for (var r = 2; r <= MaxRows; r++) curve[r] = Math.Max(curve[r], curve[r - 1]);
+        for (var r = MaxRows - 1; r >= 1; r--) curve[r] = Math.Min(curve[r], curve[r + 1]);
+        return curve;
+    }
+
+    private static double[] Flat(double seconds)
+    {
+        var curve = new double[MaxRows + 1];
+        Array.Fill(curve, seconds);
         return curve;
     }
 
@@ -179,7 +207,7 @@ public sealed class StepCostModel
             {
                 var m = r + side * d;
                 if (m < 1 || m > MaxRows) continue;
-                if (_samples[c][m] > 0 && _samples[k][m] > 0 && _seconds[k][m] > 0) return _seconds[c][m] / _seconds[k][m];
+                if (_samples[c][m] >= Trusted && _samples[k][m] >= Trusted && _seconds[k][m] > 0) return _seconds[c][m] / _seconds[k][m];
             }
         }
         return 1;
