@@ -27,7 +27,7 @@ public readonly record struct ModelOptions
     /// </summary>
     public int HistoryTokens { get; init; } = DefaultHistoryTokens;
 
-    /// <summary>Default <see cref="HistoryTokens"/>: 262,144 tokens (3 MiB).</summary>
+    /// <summary>Default <see cref="HistoryTokens"/>: 262,144 tokens (3.5 MiB).</summary>
     public const int DefaultHistoryTokens = 1 << 18;
 
     /// <summary>Length used when <see cref="MaxSequenceLength"/> is 0 and the model allows more.</summary>
