@@ -2,8 +2,9 @@ namespace Rest.Onnx;
 
 /// <summary>
 /// Turns a draft source's raw evidence into odds the model actually honours, learned online. A node's
-/// evidence is binned into a code (its raw share of its parent's continuations, the matched suffix length, its
-/// depth; or, for unscored nodes, its depth alone). Per code it counts how often a node was reached (its
+/// evidence is binned into a code (its raw share of its parent's continuations, how many continuations that
+/// share is of, the matched suffix length, its depth; or, for unscored nodes, its depth alone): a share of 1
+/// from one continuation is weaker evidence than from a thousand. Per code it counts how often a node was reached (its
 /// parent accepted) and accepted, and estimates the odds as <c>(accepted + w·prior) / (reached + w)</c>, the
 /// raw share being the prior. Every candidate the source offered is labelled, verified or not: once the
 /// model's tokens are known, a node whose parent lies on the accepted path was accepted exactly when its
@@ -15,7 +16,8 @@ public sealed class AcceptanceCalibration
     private const int ShareBins = 10;
     private const int MatchBins = 4;
     private const int DepthBins = 3;
-    private const int ScoredCodes = ShareBins * MatchBins * DepthBins;
+    private const int CountBins = 4;
+    private const int ScoredCodes = ShareBins * MatchBins * DepthBins * CountBins;
     private const int UnscoredDepths = 16;
     private const double PriorWeight = 2;
     private readonly long[] _reached = new long[Codes];
@@ -38,13 +40,17 @@ public sealed class AcceptanceCalibration
         }
     }
 
-    /// <summary>The evidence code of a scored node: its raw share, the match length behind it and its depth.</summary>
-    public static int Code(float share, int matchLength, int depth)
+    /// <summary>
+    /// The evidence code of a scored node: its raw share, the number of continuations the share is of (its
+    /// parent's count; 0 when unknown), the match length behind it and its depth.
+    /// </summary>
+    public static int Code(float share, int matchLength, int depth, long parentCount = 0)
     {
         var s = float.IsNaN(share) ? ShareBins / 2 : Math.Clamp((int)(share * ShareBins), 0, ShareBins - 1);
         var m = matchLength >= 8 ? 3 : matchLength >= 4 ? 2 : matchLength >= 3 ? 1 : 0;
         var d = depth >= 4 ? 2 : depth >= 2 ? 1 : 0;
-        return s + ShareBins * (m + MatchBins * d);
+        var c = parentCount >= 16 ? 3 : parentCount >= 4 ? 2 : parentCount >= 2 ? 1 : 0;
+        return s + ShareBins * (m + MatchBins * (d + DepthBins * c));
     }
 
     /// <summary>The evidence code of an unscored node: its depth alone.</summary>
@@ -67,18 +73,20 @@ public sealed class AcceptanceCalibration
     }
 
     /// <summary>
-    /// Replaces each node's raw share (as <see cref="Drafting.Ranking.DraftTrieBuilder"/> writes it) by its calibrated
-    /// odds and records its evidence code. <paramref name="matchLength"/> is the suffix length the tree was drafted from.
+    /// Replaces each node's raw share (as <see cref="Drafting.Ranking.DraftTrieBuilder"/> writes it, with its parent's
+    /// continuation count in <see cref="DraftTree.Evidence"/>) by its calibrated odds and records its evidence code.
+    /// <paramref name="matchLength"/> is the suffix length the tree was drafted from.
     /// </summary>
     public void Score(DraftTree tree, int matchLength)
     {
         ArgumentNullException.ThrowIfNull(tree);
         var probabilities = tree.Probabilities;
         var depths = tree.Depths;
+        var counts = tree.Evidence;
         for (var i = 0; i < tree.Count; i++)
         {
             var share = probabilities[i];
-            var code = Code(share, matchLength, depths[i]);
+            var code = Code(share, matchLength, depths[i], Math.Max(0, counts[i]));
             tree.SetScore(i, Estimate(code, share), code);
         }
     }

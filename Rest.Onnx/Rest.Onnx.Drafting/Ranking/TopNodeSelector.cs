@@ -107,7 +107,8 @@ internal sealed class TopNodeSelector
     /// <summary>
     /// Writes the selected nodes breadth-first (by depth, then selection order) into <paramref name="destination"/>.
     /// With a positive <paramref name="rootCount"/> (the continuations under the root), each node's odds are its
-    /// raw share of its parent's continuations (count / parent's count), uncalibrated; otherwise unscored.
+    /// raw share of its parent's continuations (count / parent's count), uncalibrated, and its evidence the parent's
+    /// count; otherwise unscored.
     /// </summary>
     public void Emit(DraftTree destination, long rootCount = 0)
     {
@@ -122,7 +123,9 @@ internal sealed class TopNodeSelector
                 if (node.Depth != depth) continue;
                 var parentCount = node.ParentRank < 0 ? rootCount : _selected[node.ParentRank].Count;
                 var share = rootCount > 0 && parentCount > 0 ? (float)Math.Min(1.0, (double)node.Count / parentCount) : float.NaN;
-                _output[r] = destination.Add(node.Token, node.ParentRank < 0 ? -1 : _output[node.ParentRank], share);
+                // Until a calibration scores the tree, its evidence is the count the share is of.
+                _output[r] = destination.Add(node.Token, node.ParentRank < 0 ? -1 : _output[node.ParentRank], share,
+                    rootCount > 0 ? (int)Math.Min(parentCount, int.MaxValue) : -1);
             }
         }
     }
