@@ -209,7 +209,7 @@ internal static class MainJob
         var one = model.StepCosts.Estimate(1, cached);
         int[] rows = [1, 2, 3, 4, 5, 6, 8, 12, 16, 24, 32, 48, 64];
         log.WriteLine($"Learned step cost at ~{cached} cached positions, t(rows) / t(1) with t(1) = {one * 1e3:F2} ms " +
-            $"(lower quartile of recent steps; {model.StepCosts.Samples} steps measured): " +
+            $"(trimmed mean of recent steps; {model.StepCosts.Samples} steps measured): " +
             string.Join(", ", rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r}: {model.StepCosts.Estimate(r, cached) / one:F2}"))));
     }
 

@@ -32,8 +32,8 @@ public sealed partial class Generator
         /// <summary>Steps left to decode without drafting, and the current length of such pauses.</summary>
         public int SkipDrafting { get; set; }
         public int Backoff { get; set; }
-        public RecentQuartile Overhead { get; } = new();
-        public RecentQuartile Compaction { get; } = new();
+        public RecentMean Overhead { get; } = new();
+        public RecentMean Compaction { get; } = new();
         /// <summary>The last candidate tree had unscored nodes, scored by the model's depth-only calibration.</summary>
         public bool ScoredUnscored { get; set; }
         public long StartTicks { get; init; }
@@ -262,18 +262,18 @@ public sealed partial class Generator
         stats.DecodeTicks = t5 - run.DecodeStartTicks;
         if (run.Auto)
         {
-            // What a step costs besides t(rows), estimated like t (the lower quartile of recent samples): everything
+            // What a step costs besides t(rows), estimated like t (a trimmed mean of recent samples): everything
             // but the pass and compaction, and the compaction a step with rejected rows adds.
             run.OverheadSeconds = run.Overhead.Add((double)(t5 - t0 - calibrationTicks - (t2 - t1) - (t4 - t3)) / Stopwatch.Frequency);
             if (_path.KeptRows.Length < rows) run.CompactionSeconds = run.Compaction.Add((double)(t4 - t3) / Stopwatch.Frequency);
         }
     }
 
-    /// <summary>The lower quartile of the last few samples (robust to a shared machine's stalls); allocation-free.</summary>
-    internal sealed class RecentQuartile
+    /// <summary>The mean of the last 16 samples without the largest (as <see cref="StepCostModel"/> keeps t); allocation-free.</summary>
+    internal sealed class RecentMean
     {
-        private readonly double[] _ring = new double[9];
-        private readonly double[] _sort = new double[9];
+        private readonly double[] _ring = new double[16];
+        private readonly double[] _sort = new double[16];
         private int _count;
 
         public double Add(double value)
@@ -283,7 +283,7 @@ public sealed partial class Generator
             _ring.AsSpan(0, kept).CopyTo(_sort);
             var sorted = _sort.AsSpan(0, kept);
             sorted.Sort();
-            return sorted[(kept - 1) / 4];
+            return StepCostModel.TrimmedMean(sorted);
         }
     }
 

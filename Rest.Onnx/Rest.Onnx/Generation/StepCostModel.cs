@@ -5,13 +5,13 @@ namespace Rest.Onnx;
 /// <summary>
 /// The measured cost of a verification step on the running engine: seconds as a function of the rows verified
 /// (root plus draft nodes) and the cached length, learned from the steps themselves. Cached lengths fall into
-/// classes (up to 256, 512, 1024, ... positions); per class and row count it keeps the lower quartile of the
-/// last samples of the forward pass's time (filling the inputs and running the model): it follows the machine,
-/// and the stalls of a shared machine (a step descheduled for a time slice) do not move it. Those stalls hit
-/// a step in proportion to its length, so the ratios between row counts, which decide the choice, stay right. Row counts never measured in a class borrow the shape
+/// classes (up to 256, 512, 1024, ... positions); per class and row count it keeps the mean of the last 16
+/// samples of the forward pass's time (filling the inputs and running the model) without the largest one:
+/// tokens per second depend on the expected time, which on a shared machine includes being descheduled (those
+/// delays were measured to hit short and long steps alike, so a low quantile overstated what extra rows cost),
+/// while one freak stall is dropped. Row counts never measured in a class borrow the shape
 /// of the nearest class that measured them, scaled to this class, or are interpolated; the curve is then the
-/// lower non-decreasing envelope (t(r) = the least estimate at r or more rows), since contention only ever
-/// slows a step down. Held by <see cref="RestModel.StepCosts"/> (one per model and
+/// lower non-decreasing envelope (t(r) = the least estimate at r or more rows). Held by <see cref="RestModel.StepCosts"/> (one per model and
 /// execution provider), shared by its generators; thread-safe.
 /// </summary>
 public sealed class StepCostModel
@@ -20,11 +20,11 @@ public sealed class StepCostModel
     public const int MaxRows = 1025;
 
     private const int Classes = 8;
-    private const int Window = 9;            // samples per row count the quartile is taken over
+    private const int Window = 16;           // samples per row count the trimmed mean is taken over
     private const int Rebuild = 16;          // samples between curve rebuilds
     private const int Trusted = 3;           // samples a cell needs before it outweighs what other cells suggest
     private readonly object _lock = new();
-    private readonly double[][] _seconds = new double[Classes][];   // current lower quartile per row count
+    private readonly double[][] _seconds = new double[Classes][];   // current trimmed mean per row count
     private readonly double[][] _recent = new double[Classes][];    // ring of the last Window samples per row count
     private readonly int[][] _samples = new int[Classes][];
     private readonly double[] _sort = new double[Window];
@@ -71,7 +71,7 @@ public sealed class StepCostModel
             ring[..kept].CopyTo(_sort);
             var sorted = _sort.AsSpan(0, kept);
             sorted.Sort();
-            _seconds[c][rows] = sorted[(kept - 1) / 4];
+            _seconds[c][rows] = TrimmedMean(sorted);
             Samples++;
             // Rebuild the curves soon after a row count is first seen, then every few samples.
             if (n <= Trusted || ++_changes[c] >= Rebuild)
@@ -80,6 +80,15 @@ public sealed class StepCostModel
                 for (var k = 0; k < Classes; k++) _curves[k] = null;
             }
         }
+    }
+
+    /// <summary>The mean of ascending samples without the largest (from three samples on).</summary>
+    internal static double TrimmedMean(ReadOnlySpan<double> sorted)
+    {
+        var n = sorted.Length >= 3 ? sorted.Length - 1 : sorted.Length;
+        var sum = 0.0;
+        for (var i = 0; i < n; i++) sum += sorted[i];
+        return sum / n;
     }
 
     /// <summary>Records a step measured in <see cref="Stopwatch"/> ticks.</summary>
@@ -113,7 +122,7 @@ public sealed class StepCostModel
         }
     }
 
-    /// <summary>Measured (not estimated) row counts of the class of <paramref name="cachedLength"/> with their lower-quartile seconds and sample counts.</summary>
+    /// <summary>Measured (not estimated) row counts of the class of <paramref name="cachedLength"/> with their trimmed-mean seconds and sample counts.</summary>
     public IReadOnlyList<(int Rows, double Seconds, int Samples)> Measured(int cachedLength)
     {
         var c = LengthClass(cachedLength);
