@@ -85,3 +85,19 @@ public class StepCostModelTests
         Assert.Throws<ArgumentOutOfRangeException>(() => model.Record(1, 1, -1));
     }
 }
+
+/// <summary>The winner's-curse factor on scripted steps.</summary>
+public class GainCalibrationTests
+{
+    [Test]
+    public void TheFactorIsRealisedOverExpectedOnceThereIsEvidence()
+    {
+        var gain = new GainCalibration();
+        gain.Record(2, 0);
+        Assert.That(gain.Scale, Is.EqualTo(1.0), "too little evidence");
+        for (var i = 0; i < 200; i++) gain.Record(1.0, 0.8);
+        Assert.That(gain.Scale, Is.EqualTo(0.8).Within(0.02));
+        for (var i = 0; i < 200; i++) gain.Record(1.0, 0.0);
+        Assert.That(gain.Scale, Is.EqualTo(0.25), "clamped");
+    }
+}

@@ -16,7 +16,7 @@ internal sealed class RateOptimalSelector
     private int[] _output = new int[64];
     private int[] _depth = new int[64];
 
-    /// <summary>Expected tokens per step of the last selection (1 + the sum of its path probabilities).</summary>
+    /// <summary>Expected tokens per step of the last selection (1 + the sum of its path probabilities, unscaled).</summary>
     public double ExpectedTokens { get; private set; }
 
     /// <summary>
@@ -30,7 +30,8 @@ internal sealed class RateOptimalSelector
     /// <param name="draftSeconds">Time a step with at least one draft adds on top of t (the KV compaction after a rejection).</param>
     /// <param name="maxNodes">Most nodes chosen (also limited by the destination's capacity).</param>
     /// <param name="destination">Receives the chosen tree.</param>
-    public int Select(DraftTree candidates, ReadOnlySpan<double> stepSeconds, double overheadSeconds, int maxDepth, int maxNodes, DraftTree destination, double draftSeconds = 0)
+    /// <param name="gainScale">Factor on the expected accepted drafts (Σ P), for a known bias of the odds on chosen subsets (1 = none).</param>
+    public int Select(DraftTree candidates, ReadOnlySpan<double> stepSeconds, double overheadSeconds, int maxDepth, int maxNodes, DraftTree destination, double draftSeconds = 0, double gainScale = 1)
     {
         ArgumentNullException.ThrowIfNull(candidates);
         ArgumentNullException.ThrowIfNull(destination);
@@ -68,7 +69,7 @@ internal sealed class RateOptimalSelector
         for (var k = 1; k <= limit; k++)
         {
             sum += _path[order[k - 1]];
-            var rate = (1 + sum) / (overheadSeconds + draftSeconds + stepSeconds[k + 1]);
+            var rate = (1 + gainScale * sum) / (overheadSeconds + draftSeconds + stepSeconds[k + 1]);
             if (rate > bestRate)
             {
                 bestRate = rate;

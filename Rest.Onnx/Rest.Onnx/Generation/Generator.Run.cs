@@ -33,6 +33,7 @@ public sealed partial class Generator
         public int SkipDrafting { get; set; }
         public int Backoff { get; set; }
         public RecentMean Overhead { get; } = new();
+        public GainCalibration? Gain { get; set; }
         public RecentMean Compaction { get; } = new();
         /// <summary>The last candidate tree had unscored nodes, scored by the model's depth-only calibration.</summary>
         public bool ScoredUnscored { get; set; }
@@ -205,7 +206,8 @@ public sealed partial class Generator
             }
             if (double.IsNaN(run.OverheadSeconds))
                 run.OverheadSeconds = (double)(Stopwatch.GetTimestamp() - t0 - calibrationTicks) / Stopwatch.Frequency;
-            _selector.Select(_tree, _model.StepCosts.Curve(past), run.OverheadSeconds, maxDepth, maxNodes, _truncated, run.CompactionSeconds);
+            run.Gain ??= _model.Gain(options.Drafting.Name + (options.DraftFromHistory ? "+history" : ""));
+            _selector.Select(_tree, _model.StepCosts.Curve(past), run.OverheadSeconds, maxDepth, maxNodes, _truncated, run.CompactionSeconds, run.Gain.Scale);
             tree = _truncated;
         }
         else
@@ -230,6 +232,7 @@ public sealed partial class Generator
         var t4 = Stopwatch.GetTimestamp();
 
         var tokens = _path.Tokens;
+        if (run.Auto && tree.Count > 0 && run.Gain is { } gain) gain.Record(_selector.ExpectedTokens - 1, tokens.Length - 1);
         // Odds learn from every candidate the source offered, verified or not; costs from every step.
         run.Source.Observe(tokens);
         if (run.ScoredUnscored) _model.Calibration(UnscoredKind).Observe(_tree, tokens);

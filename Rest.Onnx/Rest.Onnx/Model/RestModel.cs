@@ -105,6 +105,11 @@ public sealed class RestModel : IDisposable
     private object? _historyLock;
     private readonly int _historyTokens;
 
+    /// <summary>Realised over expected accepted drafts of the auto budget's chosen trees, per drafting strategy.</summary>
+    internal GainCalibration Gain(string strategy) => _gains.GetOrAdd(strategy, static _ => new GainCalibration());
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, GainCalibration> _gains = new(StringComparer.Ordinal);
+
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AcceptanceCalibration> _calibrations = new(StringComparer.Ordinal);
 
     internal InferenceSession Session { get; }
