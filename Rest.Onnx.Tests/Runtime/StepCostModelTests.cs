@@ -97,7 +97,7 @@ public class GainCalibrationTests
         Assert.That(gain.Scale, Is.EqualTo(1.0), "too little evidence");
         for (var i = 0; i < 200; i++) gain.Record(1.0, 0.8);
         Assert.That(gain.Scale, Is.EqualTo(0.8).Within(0.02));
-        for (var i = 0; i < 200; i++) gain.Record(1.0, 0.0);
+        for (var i = 0; i < 1000; i++) gain.Record(1.0, 0.0);
         Assert.That(gain.Scale, Is.EqualTo(0.25), "clamped");
     }
 }
