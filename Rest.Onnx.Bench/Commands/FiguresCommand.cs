@@ -3,7 +3,7 @@ using Rest.Onnx.Bench.Datastore;
 
 namespace Rest.Onnx.Bench.Commands;
 
-/// <summary><c>figures</c>: plain-stopwatch figures (datastore, tokenizers; engine, race and int4 in their own files).</summary>
+/// <summary><c>figures</c>: plain-stopwatch figures (datastore, tokenizers, cost-curve; engine, race and int4 in their own files).</summary>
 internal static class FiguresCommand
 {
     public static Command Create()
@@ -26,9 +26,17 @@ internal static class FiguresCommand
             Tokenization.TokenizerFigures.Run(p.InvocationConfiguration.Output);
             return Cli.Success;
         });
+        var rounds = new Option<int>("--rounds") { Description = "measurement rounds (best of)", HelpName = "N", DefaultValueFactory = _ => 3 }.InRange(1, 100);
+        var costCurve = new Command("cost-curve",
+            "verification cost against rows on a TinyLlama-1.1B-shaped random-weight model (writes ~4.4 GB under .cache once), for the main job's projection column") { rounds };
+        costCurve.SetAction(p =>
+        {
+            EndToEnd.CostCurveFigures.Run(p.InvocationConfiguration.Output, p.GetValue(rounds));
+            return Cli.Success;
+        });
         return new Command("figures", "plain-stopwatch figures")
         {
-            datastore, tokenizers, FiguresEngineCommand.Create(), FiguresRaceCommand.Create(), FiguresInt4Command.Create(),
+            datastore, tokenizers, costCurve, FiguresEngineCommand.Create(), FiguresRaceCommand.Create(), FiguresInt4Command.Create(),
         };
     }
 }

@@ -21,7 +21,9 @@ internal static class MainJobCommand
         var maxNewTokens = new Option<int>("--max-new-tokens") { Description = "tokens per prompt", HelpName = "N", DefaultValueFactory = _ => defaults.MaxNewTokens }.InRange(1, int.MaxValue);
         var truncatePrompts = Cli.Flag("--truncate-prompts", "keep the end of a prompt too long for the model's positions [default: skip it, named and counted]");
         var strategies = Strategies(defaults.Strategies);
-        var budgets = Cli.PositiveIntList("--budgets", $"draft budgets to sweep, comma separated or repeated [default: {string.Join(',', defaults.Budgets)}]");
+        var budgets = Budgets(defaults.Budgets);
+        var noHistory = Cli.Flag("--no-history", "skip the +history@auto configs (drafts from past outputs too)");
+        var repeat = new Option<int>("--repeat") { Description = "run the prompt list N times in a row (a workload that repeats itself)", HelpName = "N", DefaultValueFactory = _ => defaults.Repeat }.InRange(1, 1000);
         var draftMode = Cli.Choice("--draft-mode", "exact: all occurrences; sampled: the reference, the first k=5000 occurrences", "exact",
             ("exact", DraftMode.Exact), ("sampled", DraftMode.Sampled));
         var minShare = new Option<double>("--min-share")
@@ -35,7 +37,7 @@ internal static class MainJobCommand
         var warmup = new Option<int>("--warmup") { Description = "warm-up prompts", HelpName = "N", DefaultValueFactory = _ => defaults.Warmup }.InRange(0, int.MaxValue);
         var output = new Option<string>("--out") { Description = "report folder [default: artifacts/main-job]", HelpName = "DIR" };
         var cache = new Option<string>("--cache") { Description = "cache folder for the exported model and datastore [default: .cache/demo]", HelpName = "DIR" };
-        foreach (var option in new Option[] { model, datastore, corpus, prompts, promptCount, maxNewTokens, truncatePrompts, strategies, budgets, draftMode.Option, minShare, ep.Option, threads, warmup, output, cache })
+        foreach (var option in new Option[] { model, datastore, corpus, prompts, promptCount, maxNewTokens, truncatePrompts, strategies, budgets, noHistory, repeat, draftMode.Option, minShare, ep.Option, threads, warmup, output, cache })
             root.Add(option);
 
         root.SetAction(p => MainJob.Run(defaults with
@@ -49,6 +51,8 @@ internal static class MainJobCommand
             TruncatePrompts = p.GetValue(truncatePrompts),
             Strategies = p.ValueOr(strategies, [.. defaults.Strategies]),
             Budgets = p.ValueOr(budgets, [.. defaults.Budgets]),
+            History = !p.GetValue(noHistory),
+            Repeat = p.GetValue(repeat),
             DraftMode = draftMode.Get(p),
             MinShare = p.GetValue(minShare),
             ExecutionProvider = ep.Get(p),
@@ -84,6 +88,36 @@ internal static class MainJobCommand
                     list.Add(name);
                 }
             return [.. list.Distinct()];
+        };
+        return option;
+    }
+
+    /// <summary><c>--budgets 4,8,auto</c>: positive integers or <c>auto</c> (chosen per step), comma separated or repeated.</summary>
+    private static Option<int[]> Budgets(IReadOnlyList<int> defaultValue)
+    {
+        static string Name(int b) => b == DraftOptions.AutoBudget ? "auto" : b.ToString(CultureInfo.InvariantCulture);
+        var option = new Option<int[]>("--budgets")
+        {
+            Description = $"draft budgets to sweep, comma separated or repeated; auto = chosen per step from the measured cost of rows [default: {string.Join(',', defaultValue.Select(Name))}]",
+            HelpName = "N|auto,...",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        option.CustomParser = r =>
+        {
+            var values = new List<int>();
+            foreach (var token in r.Tokens)
+                foreach (var item in token.Value.Split(','))
+                {
+                    var text = item.Trim();
+                    if (text.Equals("auto", StringComparison.OrdinalIgnoreCase)) values.Add(DraftOptions.AutoBudget);
+                    else if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= 1) values.Add(v);
+                    else
+                    {
+                        r.AddError($"--budgets takes positive integers or 'auto' separated by commas, got '{token.Value}'.");
+                        return [];
+                    }
+                }
+            return [.. values.Distinct()];
         };
         return option;
     }

@@ -60,7 +60,7 @@ internal static class MainJob
             var longest = plans.Max(p => p.Ids.Length);
             // Room for the longest prompt, its new tokens and a full draft tree, within the model's positions
             // (the engine trims draft trees that would run past the end).
-            maxLength = (int)Math.Min(positions, (long)longest + options.MaxNewTokens + options.Budgets.Max() + 1);
+            maxLength = (int)Math.Min(positions, (long)longest + options.MaxNewTokens + MaxNodes(options.Budgets) + 1);
         }
 
         var datastorePath = options.Datastore ?? DemoAssets.EnsureDemoDatastore(cache, tokenizer, options.ExtraCorpus, log);
@@ -86,9 +86,12 @@ internal static class MainJob
             ["model"] = $"{modelPath} ({model.Manifest.NumLayers} layers, {model.Manifest.NumKvHeads} kv heads x {model.Manifest.HeadSize}, vocab {model.Manifest.VocabSize}, {model.Manifest.Dtype})",
             ["datastore"] = $"{datastorePath} ({datastore.TokenCount:N0} tokens)",
             ["prompts"] = $"{selection.Run} of {prompts.Count} from {options.Prompts ?? RepositoryPaths.DemoPrompts} ({selection.Truncated} left-truncated, {selection.Skipped} skipped as too long), {options.MaxNewTokens} new tokens each, greedy, {(bos is null ? "no BOS" : "BOS first")}",
-            ["draft"] = $"mode {options.DraftMode}, min share {options.MinShare}, budgets {string.Join(",", options.Budgets)}, suffix 16..2, k 5000, continuation 10",
+            ["draft"] = $"mode {options.DraftMode}, min share {options.MinShare}, budgets {string.Join(",", options.Budgets.Select(Label))}{(options.History ? " (+history at auto)" : "")}, suffix 16..2, k 5000, continuation 10",
             ["warm-up prompts"] = options.Warmup.ToString(CultureInfo.InvariantCulture),
+            ["repeat"] = options.Repeat.ToString(CultureInfo.InvariantCulture),
         };
+        var projection = CostCurveFigures.TryLoad(cache);
+        if (projection is not null) setup["projection"] = projection.Description;
         foreach (var (k, v) in setup) log.WriteLine($"{k}: {v}");
 
         // Warm-up: every config on the first prompts, results discarded.
@@ -97,18 +100,25 @@ internal static class MainJob
             foreach (var config in configs) RunOne(generator, config, plans[p].Ids, options.MaxNewTokens);
             genAi?.Generate(plans[p].Ids, options.MaxNewTokens, stopIds);
         }
+        // The history configs start the measured runs with empty stores (the warm-up prompts are measured again).
+        foreach (var config in configs) config.Options.History?.Clear();
+        PrintCostCurve(model, [.. plans.Select(p => p.Ids)], log);
 
         var runs = new List<RunFigures>();
         var total = Stopwatch.StartNew();
-        for (var r = 0; r < plans.Count; r++)
+        var passes = plans.Count * options.Repeat;
+        for (var q = 0; q < passes; q++)
         {
-            // Runs keep the prompt's index in the prompts file, so skipped prompts leave gaps, not shifts.
-            var (p, label, ids) = (plans[r].Index, plans[r].Label, plans[r].Ids);
+            // Runs keep the prompt's index in the prompts file (skipped prompts leave gaps, not shifts); a repeated pass
+            // continues after the file's last index so every run has its own.
+            var plan = plans[q % plans.Count];
+            var pass = q / plans.Count;
+            var (p, label, ids) = (plan.Index + pass * prompts.Count, pass == 0 ? plan.Label : $"{plan.Label} (pass {pass + 1})", plan.Ids);
             var results = new Dictionary<string, (GenerationResult Result, double Wall)>();
             // Rotate the order per prompt so slow drift of the machine does not favour one strategy.
             for (var c = 0; c < configs.Count; c++)
             {
-                var config = configs[(c + r) % configs.Count];
+                var config = configs[(c + q) % configs.Count];
                 results[config.Name] = RunOne(generator, config, ids, options.MaxNewTokens);
             }
             var none = results["none"].Result.Tokens;
@@ -124,18 +134,22 @@ internal static class MainJob
                 runs.Add(new RunFigures(p, label, "genai", "genai", 0, ids.Length, trimmed.Length, elapsed.TotalSeconds,
                     elapsed.TotalSeconds, trimmed.Length, double.NaN, [], 0, 0, 0, 0, trimmed.SequenceEqual(none), trimmed));
             }
-            log.WriteLine($"prompt {r + 1}/{plans.Count} (#{p}, {label}): " + string.Join(", ",
+            log.WriteLine($"prompt {q + 1}/{passes} (#{p}, {label}): " + string.Join(", ",
                 configs.Select(c => $"{c.Name} {results[c.Name].Result.Statistics.MeanAcceptedTokensPerStep:F2} tok/step")));
         }
         log.WriteLine($"Measured runs took {total.Elapsed.TotalSeconds:F0} s.");
 
-        var report = new MainJobReport { Setup = setup, Prompts = selection, Runs = runs };
+        var report = new MainJobReport { Setup = setup, Prompts = selection, Runs = runs, Projection = projection };
         report.Write(output);
         log.WriteLine();
         log.WriteLine(report.Table());
         foreach (var strategy in new[] { "rest", "promptlookup", "hybrid" })
+        {
             if (report.Best(strategy) is { } best)
-                log.WriteLine($"Best budget for {strategy} on this machine: {best.Budget} ({best.Speedup:F2}x over None, {best.MeanAcceptedPerStep:F2} tokens/step).");
+                log.WriteLine($"Best fixed budget for {strategy} on this machine: {best.Budget} ({best.Speedup:F2}x over None, {best.MeanAcceptedPerStep:F2} tokens/step).");
+            if (report.Summaries.FirstOrDefault(s => s.Config == $"{strategy}@auto") is { } auto)
+                log.WriteLine($"{strategy}@auto: {auto.Speedup:F2}x over None, {auto.MeanAcceptedPerStep:F2} tokens/step.");
+        }
         log.WriteLine($"Reports: {Path.Combine(output, "report.md")}, report.json, report.svg");
 
         var mismatches = runs.Where(r => !r.EqualsNone && r.Strategy != "genai").ToList();
@@ -153,27 +167,58 @@ internal static class MainJob
 
     private sealed record RunConfig(string Name, string Strategy, int Budget, GenerationOptions Options);
 
+    private static string Label(int budget) => budget == DraftOptions.AutoBudget ? "auto" : budget.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Most draft nodes any budget may verify (auto: the candidate cap).</summary>
+    private static int MaxNodes(IReadOnlyList<int> budgets) => budgets.Max(b => b == DraftOptions.AutoBudget ? DraftOptions.Default.MaxCandidates : b);
+
     private static List<RunConfig> BuildConfigs(MainJobOptions options, RestDatastore datastore)
     {
         var baseOptions = new GenerationOptions { MaxNewTokens = options.MaxNewTokens, AddBos = false };
         var configs = new List<RunConfig> { new("none", "none", 0, baseOptions) };
+        var strategies = new List<(string Name, DraftingStrategy Strategy)>();
+        if (options.Strategies.Contains("rest")) strategies.Add(("rest", DraftingStrategy.Rest(datastore)));
+        if (options.Strategies.Contains("promptlookup")) strategies.Add(("promptlookup", DraftingStrategy.PromptLookup));
+        if (options.Strategies.Contains("hybrid")) strategies.Add(("hybrid", DraftingStrategy.Hybrid(datastore)));
         foreach (var budget in options.Budgets)
         {
             var draft = new DraftOptions { Budget = budget, Mode = options.DraftMode, MinShare = options.MinShare };
-            if (options.Strategies.Contains("rest"))
-                configs.Add(new($"rest@{budget}", "rest", budget, baseOptions with { Drafting = DraftingStrategy.Rest(datastore), Draft = draft }));
-            if (options.Strategies.Contains("promptlookup"))
-                configs.Add(new($"promptlookup@{budget}", "promptlookup", budget, baseOptions with { Drafting = DraftingStrategy.PromptLookup, Draft = draft }));
-            if (options.Strategies.Contains("hybrid"))
-                configs.Add(new($"hybrid@{budget}", "hybrid", budget, baseOptions with { Drafting = DraftingStrategy.Hybrid(datastore), Draft = draft }));
+            foreach (var (name, strategy) in strategies)
+                configs.Add(new($"{name}@{Label(budget)}", name, budget, baseOptions with { Drafting = strategy, Draft = draft }));
         }
-        // The runtime's adaptive budget (halve after rejections, double after deep accepts) up to the largest budget.
-        var adaptive = new DraftOptions { Budget = options.Budgets.Max(), Mode = options.DraftMode, MinShare = options.MinShare };
-        if (options.Strategies.Contains("rest"))
-            configs.Add(new("rest@adaptive", "rest-adaptive", adaptive.Budget, baseOptions with { Drafting = DraftingStrategy.Rest(datastore), Draft = adaptive, AdaptiveBudget = true }));
-        if (options.Strategies.Contains("promptlookup"))
-            configs.Add(new("promptlookup@adaptive", "promptlookup-adaptive", adaptive.Budget, baseOptions with { Drafting = DraftingStrategy.PromptLookup, Draft = adaptive, AdaptiveBudget = true }));
+        if (options.History && options.Budgets.Contains(DraftOptions.AutoBudget))
+        {
+            // Each history config drafts from its own store of the outputs it produced before (a model's store
+            // would also see the other configs' identical outputs of the same prompt).
+            var draft = new DraftOptions { Budget = DraftOptions.AutoBudget, Mode = options.DraftMode, MinShare = options.MinShare };
+            foreach (var (name, strategy) in strategies)
+                configs.Add(new($"{name}+history@auto", $"{name}+history", DraftOptions.AutoBudget, baseOptions with
+                {
+                    Drafting = strategy, Draft = draft, DraftFromHistory = true, History = new TokenHistory(ModelOptions.DefaultHistoryTokens),
+                }));
+        }
+        // The runtime's adaptive budget (halve after rejections, double after deep accepts) up to the largest fixed budget.
+        if (options.Budgets.Any(b => b > 0))
+        {
+            var adaptive = new DraftOptions { Budget = options.Budgets.Max(), Mode = options.DraftMode, MinShare = options.MinShare };
+            if (options.Strategies.Contains("rest"))
+                configs.Add(new("rest@adaptive", "rest-adaptive", adaptive.Budget, baseOptions with { Drafting = DraftingStrategy.Rest(datastore), Draft = adaptive, AdaptiveBudget = true }));
+            if (options.Strategies.Contains("promptlookup"))
+                configs.Add(new("promptlookup@adaptive", "promptlookup-adaptive", adaptive.Budget, baseOptions with { Drafting = DraftingStrategy.PromptLookup, Draft = adaptive, AdaptiveBudget = true }));
+        }
         return configs;
+    }
+
+    /// <summary>Prints the step-cost curve the engine learned (calibration plus the warm-up's steps) at the prompts' typical cached length.</summary>
+    private static void PrintCostCurve(RestModel model, List<int[]> promptIds, TextWriter log)
+    {
+        var cached = (int)promptIds.Average(p => p.Length);
+        if (model.StepCosts.Curve(cached).IsEmpty) return;
+        var one = model.StepCosts.Estimate(1, cached);
+        int[] rows = [1, 2, 3, 4, 5, 6, 8, 12, 16, 24, 32, 48, 64];
+        log.WriteLine($"Learned step cost at ~{cached} cached positions, t(rows) / t(1) with t(1) = {one * 1e3:F2} ms " +
+            $"(trimmed mean of recent steps; {model.StepCosts.Samples} steps measured): " +
+            string.Join(", ", rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r}: {model.StepCosts.Estimate(r, cached) / one:F2}"))));
     }
 
     private static (GenerationResult Result, double Wall) RunOne(Generator generator, RunConfig config, int[] ids, int maxNewTokens)
@@ -189,6 +234,11 @@ internal static class MainJob
         return new RunFigures(prompt, label, config.Name, config.Strategy, config.Budget, promptTokens, result.Tokens.Count, wall,
             s.DecodeTime.TotalSeconds, s.VerificationSteps, s.MeanAcceptedTokensPerStep, [.. s.AcceptedLengthHistogram],
             s.DraftingTime.TotalMilliseconds, s.ModelTime.TotalMilliseconds, s.AcceptanceTime.TotalMilliseconds,
-            s.CacheUpdateTime.TotalMilliseconds, result.Tokens.SequenceEqual(none), [.. result.Tokens]);
+            s.CacheUpdateTime.TotalMilliseconds, result.Tokens.SequenceEqual(none), [.. result.Tokens])
+        {
+            VerifiedRows = [.. s.VerifiedRowsHistogram],
+            BookkeepingMs = s.BookkeepingTime.TotalMilliseconds,
+            CalibrationMs = s.CalibrationTime.TotalMilliseconds,
+        };
     }
 }

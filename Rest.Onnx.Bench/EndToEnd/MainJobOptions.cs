@@ -32,8 +32,14 @@ internal sealed record MainJobOptions
     /// <summary>Strategies to run; None always runs, it is the reference.</summary>
     public IReadOnlyList<string> Strategies { get; init; } = ["none", "rest", "promptlookup", "hybrid", "genai"];
 
-    /// <summary>Draft budgets swept for the drafting strategies.</summary>
-    public IReadOnlyList<int> Budgets { get; init; } = [4, 8, 16, 32, 64];
+    /// <summary>Draft budgets swept for the drafting strategies; <see cref="DraftOptions.AutoBudget"/> (<c>auto</c>) chooses per step.</summary>
+    public IReadOnlyList<int> Budgets { get; init; } = [4, 8, 16, 32, 64, DraftOptions.AutoBudget];
+
+    /// <summary>Also run each drafting strategy at the auto budget with the store of past outputs (<c>+history</c> configs).</summary>
+    public bool History { get; init; } = true;
+
+    /// <summary>Run the prompt list this many times in a row (a workload that repeats itself, for the history store).</summary>
+    public int Repeat { get; init; } = 1;
 
     /// <summary>
     /// Exact (all occurrences, by binary searches in the suffix-array interval) or Sampled (the reference's first

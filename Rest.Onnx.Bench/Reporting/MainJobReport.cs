@@ -13,6 +13,8 @@ internal sealed class MainJobReport
 
     /// <summary>Prompts run, left-truncated and skipped as too long for the model; null when not recorded.</summary>
     public PromptSelectionSummary? Prompts { get; init; }
+    /// <summary>The 1.1B-shaped cost curve the projection column uses; null leaves the column empty.</summary>
+    public EndToEnd.CostCurveFigures? Projection { get; init; }
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -24,9 +26,9 @@ internal sealed class MainJobReport
     public IReadOnlyList<ConfigSummary> Summaries => _summaries ??= Summarise();
     private IReadOnlyList<ConfigSummary>? _summaries;
 
-    /// <summary>The drafting config with the highest tokens/s for a strategy, or null when it did not run.</summary>
+    /// <summary>The fixed-budget config with the highest tokens/s for a strategy, or null when it did not run.</summary>
     public ConfigSummary? Best(string strategy)
-        => Summaries.Where(s => s.Strategy == strategy).OrderByDescending(s => s.TokensPerSecond).FirstOrDefault();
+        => Summaries.Where(s => s.Strategy == strategy && s.Budget > 0).OrderByDescending(s => s.TokensPerSecond).FirstOrDefault();
 
     private List<ConfigSummary> Summarise()
     {
@@ -57,9 +59,27 @@ internal sealed class MainJobReport
                 DraftingMsPerToken: PerToken(runs, r => r.DraftingMs, tokens),
                 ModelMsPerToken: PerToken(runs, r => r.ModelMs, tokens),
                 AcceptanceMsPerToken: PerToken(runs, r => r.AcceptanceMs, tokens),
-                CacheMsPerToken: PerToken(runs, r => r.CacheMs, tokens)));
+                CacheMsPerToken: PerToken(runs, r => r.CacheMs, tokens))
+            {
+                BookkeepingMsPerToken = PerToken(runs, r => r.BookkeepingMs, tokens),
+                ProjectedSpeedup11B = Project(runs, baseline),
+            });
         }
         return list;
+    }
+
+    /// <summary>Baseline steps at t(1) over these runs' steps at t(rows), both on the 1.1B-shaped curve, over the same prompts.</summary>
+    private double Project(List<RunFigures> runs, Dictionary<int, RunFigures> baseline)
+    {
+        if (Projection is not { } curve || runs.Count == 0 || runs[0].Strategy == "genai") return double.NaN;
+        double mine = 0, theirs = 0;
+        foreach (var r in runs)
+        {
+            if (!baseline.TryGetValue(r.PromptIndex, out var none)) continue;
+            theirs += none.Steps * curve.Ms(1);
+            for (var rows = 1; rows < r.VerifiedRows.Count; rows++) mine += r.VerifiedRows[rows] * curve.Ms(rows);
+        }
+        return mine > 0 ? theirs / mine : double.NaN;
     }
 
     private static int LastNonZero(IReadOnlyList<long> values)
@@ -86,16 +106,17 @@ internal sealed class MainJobReport
     {
         var sb = new StringBuilder();
         if (Prompts is not null) sb.AppendLine(Prompts.Describe()).AppendLine();
-        sb.AppendLine("| strategy | budget | tokens/s | decode tokens/s | mean accepted tokens/step | speedup vs None | median per-prompt speedup | equal to None | draft / model / accept / cache ms per token |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+        sb.AppendLine("| strategy | budget | tokens/s | decode tokens/s | mean accepted tokens/step | speedup vs None | median per-prompt speedup | projected on a 1.1B-shaped model | equal to None | draft / model / accept / cache / bookkeeping ms per token |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var s in Summaries)
         {
-            var budget = s.Budget <= 0 ? "-" : s.Strategy.EndsWith("-adaptive", StringComparison.Ordinal)
+            var budget = s.Budget == DraftOptions.AutoBudget ? "auto" : s.Budget <= 0 ? "-" : s.Strategy.EndsWith("-adaptive", StringComparison.Ordinal)
                 ? $"adaptive ≤{s.Budget}" : s.Budget.ToString(CultureInfo.InvariantCulture);
-            var split = s.Strategy == "genai" ? "-" : $"{F(s.DraftingMsPerToken, "F3")} / {F(s.ModelMsPerToken, "F3")} / {F(s.AcceptanceMsPerToken, "F3")} / {F(s.CacheMsPerToken, "F3")}";
+            var split = s.Strategy == "genai" ? "-" : $"{F(s.DraftingMsPerToken, "F3")} / {F(s.ModelMsPerToken, "F3")} / {F(s.AcceptanceMsPerToken, "F3")} / {F(s.CacheMsPerToken, "F3")} / {F(s.BookkeepingMsPerToken, "F3")}";
+            var projected = double.IsNaN(s.ProjectedSpeedup11B) ? "-" : $"{F(s.ProjectedSpeedup11B)}x";
             var accepted = s.Strategy == "genai" ? "-" : F(s.MeanAcceptedPerStep);
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| {s.Strategy} | {budget} | {F(s.TokensPerSecond, "F1")} | {(s.Strategy == "genai" ? "-" : F(s.DecodeTokensPerSecond, "F1"))} | {accepted} | {F(s.Speedup)}x | {F(s.MedianPromptSpeedup)}x | {s.PromptsEqualToNone}/{s.Prompts} | {split} |");
+                $"| {s.Strategy} | {budget} | {F(s.TokensPerSecond, "F1")} | {(s.Strategy == "genai" ? "-" : F(s.DecodeTokensPerSecond, "F1"))} | {accepted} | {F(s.Speedup)}x | {F(s.MedianPromptSpeedup)}x | {projected} | {s.PromptsEqualToNone}/{s.Prompts} | {split} |");
         }
         return sb.ToString();
     }
@@ -124,11 +145,13 @@ internal sealed class MainJobReport
         foreach (var (k, v) in Setup) sb.AppendLine(CultureInfo.InvariantCulture, $"- {k}: {v}");
         sb.AppendLine().AppendLine(Table());
         sb.AppendLine("Tokens/s is end to end per prompt (prefill + decoding, wall clock), summed over prompts; decode tokens/s leaves prefill out.");
-        sb.AppendLine("Mean accepted tokens/step includes the model's own token (1.00 = no draft token accepted).").AppendLine();
+        sb.AppendLine("Mean accepted tokens/step includes the model's own token (1.00 = no draft token accepted).");
+        sb.AppendLine("\"Projected on a 1.1B-shaped model\" is a projection, not a measurement: these runs' verified rows per step priced by the step cost measured on a random-weight TinyLlama-1.1B-shaped model on this machine" +
+            (Projection is { } p ? $" ({p.Description})" : " (not measured: run `figures cost-curve`)") + ", drafting and bookkeeping left out; the auto budget chose its trees under this model's costs, not that one's.").AppendLine();
         foreach (var strategy in new[] { "rest", "promptlookup", "hybrid" })
         {
             if (Best(strategy) is not { } best) continue;
-            sb.AppendLine(CultureInfo.InvariantCulture, $"Best budget for {strategy}: {best.Budget} ({F(best.Speedup)}x).");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"Best fixed budget for {strategy}: {best.Budget} ({F(best.Speedup)}x).");
         }
         sb.AppendLine().AppendLine("![speedup per prompt and accepted lengths](report.svg)");
         return sb.ToString();

@@ -44,7 +44,8 @@ public sealed class RestChatClientTests
     private static RestChatClientOptions Options(DraftingStrategy? drafting = null) => new()
     {
         Template = Template,
-        Generation = new GenerationOptions { MaxNewTokens = 40, Drafting = drafting ?? DraftingStrategy.None },
+        // A fixed budget, so the acceptance the tests assert does not depend on what the auto budget measures on this machine.
+        Generation = new GenerationOptions { MaxNewTokens = 40, Drafting = drafting ?? DraftingStrategy.None, Draft = new DraftOptions { Budget = 64 } },
     };
 
     /// <summary>What the generator itself produces for the rendered conversation (greedy, fresh cache).</summary>

@@ -51,7 +51,7 @@ public class PromptLookupDraftSourceTests
     private static DraftTree Draft(int[] context, DraftOptions? options = null)
     {
         var o = options ?? new DraftOptions();
-        var tree = new DraftTree(o.Budget);
+        var tree = new DraftTree(o.CandidateBudget);
         new PromptLookupDraftSource(o).Draft(context, tree);
         return tree;
     }

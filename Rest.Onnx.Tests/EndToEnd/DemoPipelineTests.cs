@@ -56,6 +56,10 @@ public sealed class DemoPipelineTests
     [TestCase("rest", 64)]
     [TestCase("promptlookup", 16)]
     [TestCase("hybrid", 16)]
+    [TestCase("rest", DraftOptions.AutoBudget)]
+    [TestCase("promptlookup", DraftOptions.AutoBudget)]
+    [TestCase("hybrid", DraftOptions.AutoBudget)]
+    [TestCase("hybrid+history", DraftOptions.AutoBudget)]
     public void DraftingReproducesGreedy(string strategy, int budget)
     {
         using var model = RestModel.Load(_modelFolder);
@@ -64,8 +68,9 @@ public sealed class DemoPipelineTests
         var greedy = new GenerationOptions { MaxNewTokens = NewTokens };
         var drafting = greedy with
         {
-            Drafting = strategy switch { "rest" => DraftingStrategy.Rest(store), "hybrid" => DraftingStrategy.Hybrid(store), _ => DraftingStrategy.PromptLookup },
+            Drafting = strategy switch { "rest" => DraftingStrategy.Rest(store), "hybrid" or "hybrid+history" => DraftingStrategy.Hybrid(store), _ => DraftingStrategy.PromptLookup },
             Draft = new DraftOptions { Budget = budget },
+            DraftFromHistory = strategy.EndsWith("+history", StringComparison.Ordinal),
         };
         foreach (var prompt in _prompts)
         {

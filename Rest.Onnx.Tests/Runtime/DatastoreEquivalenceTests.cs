@@ -69,7 +69,7 @@ public class DatastoreEquivalenceTests(GraphVariant variant, ModelDType dtype) :
         var exact = Track(TestDatastores.Build(_prompts.Select((p, i) => (int[])[.. p, .. _baselines[i]])));
         using var a = Model.OpenDatastore(unrelated);
         using var b = Model.OpenDatastore(exact);
-        var options = Greedy with { Drafting = DraftingStrategy.Rest(a, b) };
+        var options = Greedy with { Drafting = DraftingStrategy.Rest(a, b), Draft = new DraftOptions { Budget = 64 } };
         for (var i = 0; i < _prompts.Length; i++)
         {
             var result = Generator.Generate(_prompts[i], options);
@@ -81,15 +81,20 @@ public class DatastoreEquivalenceTests(GraphVariant variant, ModelDType dtype) :
     private List<GenerationStatistics> Run(IEnumerable<int[]> documents)
     {
         using var store = Model.OpenDatastore(Track(TestDatastores.Build(documents)));
-        var options = Greedy with { Drafting = DraftingStrategy.Rest(store) };
+        // A fixed budget for the statistics the callers assert; the hybrid runs below cover the auto budget.
+        var options = Greedy with { Drafting = DraftingStrategy.Rest(store), Draft = new DraftOptions { Budget = 64 } };
         var all = new List<GenerationStatistics>();
         for (var i = 0; i < _prompts.Length; i++)
         {
             var result = Generator.Generate(_prompts[i], options);
             Assert.That(result.Tokens, Is.EqualTo(_baselines[i]), $"prompt {i}");
             all.Add(result.Statistics);
-            var hybrid = Generator.Generate(_prompts[i], options with { Drafting = DraftingStrategy.Hybrid(store) });
-            Assert.That(hybrid.Tokens, Is.EqualTo(_baselines[i]), $"prompt {i}, hybrid");
+            var hybrid = Generator.Generate(_prompts[i], options with { Drafting = DraftingStrategy.Hybrid(store), Draft = DraftOptions.Default });
+            Assert.That(hybrid.Tokens, Is.EqualTo(_baselines[i]), $"prompt {i}, hybrid (auto budget)");
+            var fixedBudget = Generator.Generate(_prompts[i], options with { Drafting = DraftingStrategy.Hybrid(store), Draft = new() { Budget = 64 } });
+            Assert.That(fixedBudget.Tokens, Is.EqualTo(_baselines[i]), $"prompt {i}, hybrid@64");
+            var history = Generator.Generate(_prompts[i], options with { Drafting = DraftingStrategy.Hybrid(store), Draft = DraftOptions.Default, DraftFromHistory = true });
+            Assert.That(history.Tokens, Is.EqualTo(_baselines[i]), $"prompt {i}, hybrid with history");
         }
         return all;
     }
@@ -118,7 +123,7 @@ public class AdaptiveBudgetTests
     {
         using var model = RestModel.Load(TinyModels.Folder(TinyModels.Default), new ModelOptions { MaxSequenceLength = 256, IntraOpThreads = 1 });
         using var generator = model.CreateGenerator();
-        var greedy = new GenerationOptions { MaxNewTokens = 40, StopTokenIds = [] };
+        var greedy = new GenerationOptions { MaxNewTokens = 40, StopTokenIds = [], Draft = new() { Budget = 64 } };
         var random = new Random(3);
         var prompt = GeneratorEquivalenceTests.RandomPrompt(random, 12);
         var baseline = generator.Generate(prompt, greedy).Tokens.ToArray();

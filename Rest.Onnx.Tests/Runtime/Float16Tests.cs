@@ -13,7 +13,7 @@ public class Float16Tests
         using var model = RestModel.Load(folder, new ModelOptions { MaxSequenceLength = 128, IntraOpThreads = 1 });
         Assert.That(model.Manifest.KvElementSize, Is.EqualTo(2));
         using var generator = model.CreateGenerator();
-        var options = new GenerationOptions { MaxNewTokens = 24, StopTokenIds = [] };
+        var options = new GenerationOptions { MaxNewTokens = 24, StopTokenIds = [], Draft = new DraftOptions { Budget = 64 } };
         var random = new Random(31);
         for (var p = 0; p < 3; p++)
         {

@@ -53,7 +53,8 @@ public class GeneratorEquivalenceTests(GraphVariant variant, ModelDType dtype) :
 [TestFixture(GraphVariant.Gqa, ModelDType.Int4)]
 public class ScriptedDraftEquivalenceTests(GraphVariant variant, ModelDType dtype) : TinyModelFixture(variant, dtype)
 {
-    private static readonly GenerationOptions Greedy = new() { MaxNewTokens = 40, StopTokenIds = [] };
+    // A fixed budget: these tests check the verification of whole scripted trees.
+    private static readonly GenerationOptions Greedy = new() { MaxNewTokens = 40, StopTokenIds = [], Draft = new() { Budget = 64 } };
 
     // (a) drafts hold the baseline's own continuation, (b) unrelated tokens, (c) a partial match;
     // wrong siblings come first in each level, so accepted rows are scattered through the batch.
@@ -86,5 +87,26 @@ public class ScriptedDraftEquivalenceTests(GraphVariant variant, ModelDType dtyp
             Assert.That(stats.AcceptedLengthHistogram.Sum(), Is.EqualTo(stats.VerificationSteps));
             Assert.That(stats.DraftTokensVerified, Is.GreaterThan(0));
         }
+    }
+
+    // The automatic budget verifies a varying subset of the same trees (scored by the depth-only calibration):
+    // the output must not change, whatever it picks.
+    [TestCase(12, 2)]
+    [TestCase(0, 3)]
+    [TestCase(3, 1)]
+    public void AutoBudgetGreedyOutputEqualsBaseline(int correctDepth, int wrongSiblings)
+    {
+        var random = new Random(200 + correctDepth * 10 + wrongSiblings);
+        for (var p = 0; p < 5; p++)
+        {
+            var prompt = GeneratorEquivalenceTests.RandomPrompt(random, random.Next(1, 30));
+            var baseline = Generator.Generate(prompt, Greedy);
+            int[] full = [.. prompt, .. baseline.Tokens];
+            var source = new ScriptedDraftSource(full, correctDepth, wrongSiblings, seed: p);
+            var drafted = Generator.Generate(prompt, Greedy with { Drafting = DraftingStrategy.Custom(source), Draft = new() { Budget = DraftOptions.AutoBudget } });
+            Assert.That(drafted.Tokens, Is.EqualTo(baseline.Tokens), $"prompt {p}");
+            Assert.That(drafted.Statistics.AcceptedLengthHistogram.Sum(), Is.EqualTo(drafted.Statistics.VerificationSteps));
+        }
+        Assert.That(Model.StepCosts.IsCalibrated, "the first auto step calibrates the step-cost model");
     }
 }

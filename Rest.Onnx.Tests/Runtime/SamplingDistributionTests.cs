@@ -55,7 +55,11 @@ public class SamplingDistributionTests
     [Test]
     public void SpeculativeSamplingFitsTheExactDistribution() => AssertFits(draft: true);
 
-    private void AssertFits(bool draft)
+    // The automatic budget verifies a subset of the tree that changes as its odds and costs are learned.
+    [Test]
+    public void SpeculativeSamplingWithAutoBudgetFitsTheExactDistribution() => AssertFits(draft: true, auto: true);
+
+    private void AssertFits(bool draft, bool auto = false)
     {
         var source = new LikelyTokensDraftSource(Prompt.Length, _likelyFirst, _likelySecond);
         var counts = new Dictionary<(int, int), long>();
@@ -66,13 +70,15 @@ public class SamplingDistributionTests
             {
                 MaxNewTokens = 2, StopTokenIds = [], Decoding = DecodingStrategy.Sampling,
                 Sampling = Sampling with { Seed = 1000 + run }, Drafting = draft ? DraftingStrategy.Custom(source) : DraftingStrategy.None,
+                Draft = new() { Budget = auto ? DraftOptions.AutoBudget : 64 },
             };
             var result = _generator.Generate(Prompt, options);
             var key = (result.Tokens[0], result.Tokens[1]);
             counts[key] = counts.GetValueOrDefault(key) + 1;
             acceptedDrafts += result.Statistics.AcceptedLengthHistogram.Select((n, i) => n * Math.Max(i - 1, 0)).Sum();
         }
-        if (draft) Assert.That(acceptedDrafts, Is.GreaterThan(Runs / 2), "drafts were accepted often");
+        if (draft && !auto) Assert.That(acceptedDrafts, Is.GreaterThan(Runs / 2), "drafts were accepted often");
+        if (auto) TestContext.Out.WriteLine($"auto budget: {acceptedDrafts} drafts accepted in {Runs} runs");
 
         var keys = _exact.Keys.ToList();
         Assert.That(counts.Keys.Except(keys), Is.Empty, "no token pair outside the top-k support");

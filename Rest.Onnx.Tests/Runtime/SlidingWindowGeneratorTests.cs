@@ -77,14 +77,18 @@ public class SlidingWindowGeneratorTests
             var unit = GeneratorEquivalenceTests.RandomPrompt(random, random.Next(3, 7));
             int[] prompt = [.. Enumerable.Repeat(unit, 4).SelectMany(u => u)];
             var baseline = _generator.Generate(prompt, Greedy);
-            var lookup = _generator.Generate(prompt, Greedy with { Drafting = DraftingStrategy.PromptLookup });
+            // A fixed budget, so drafts are verified whatever the auto budget would judge worth it on this machine.
+            var lookup = _generator.Generate(prompt, Greedy with { Drafting = DraftingStrategy.PromptLookup, Draft = new DraftOptions { Budget = 16 } });
             Assert.That(lookup.Tokens, Is.EqualTo(baseline.Tokens), $"prompt lookup, prompt {p}");
             Assert.That(lookup.Statistics.DraftTokensVerified, Is.GreaterThan(0), "drafts were verified");
+            var auto = _generator.Generate(prompt, Greedy with { Drafting = DraftingStrategy.PromptLookup });
+            Assert.That(auto.Tokens, Is.EqualTo(baseline.Tokens), $"prompt lookup at the auto budget, prompt {p}");
             accepted += lookup.Statistics.MeanAcceptedTokensPerStep;
 
             // Trees deeper than the window holding the baseline's continuation behind wrong siblings.
             var source = new ScriptedDraftSource([.. prompt, .. baseline.Tokens], correctDepth: 12, wrongSiblings: 2, seed: p);
-            var scripted = _generator.Generate(prompt, Greedy with { Drafting = DraftingStrategy.Custom(source) });
+            // A fixed tree: the auto budget would trim the scripted tree to what pays on this machine.
+            var scripted = _generator.Generate(prompt, Greedy with { Drafting = DraftingStrategy.Custom(source), Draft = new DraftOptions { Budget = 64 } });
             Assert.That(scripted.Tokens, Is.EqualTo(baseline.Tokens), $"scripted tree, prompt {p}");
             Assert.That(scripted.Statistics.MeanAcceptedTokensPerStep, Is.GreaterThan(5), "long accepts across the window");
         }
@@ -103,7 +107,7 @@ public class SlidingWindowGeneratorTests
         using var store = _model.OpenDatastore(file);
         for (var i = 0; i < prompts.Length; i++)
         {
-            var rest = _generator.Generate(prompts[i], Greedy with { Drafting = DraftingStrategy.Rest(store) });
+            var rest = _generator.Generate(prompts[i], Greedy with { Drafting = DraftingStrategy.Rest(store), Draft = new DraftOptions { Budget = 64 } });
             Assert.That(rest.Tokens, Is.EqualTo(baselines[i]), $"REST, prompt {i}");
             Assert.That(rest.Statistics.MeanAcceptedTokensPerStep, Is.GreaterThan(2.0), "multi-token accepts");
             var hybrid = _generator.Generate(prompts[i], Greedy with { Drafting = DraftingStrategy.Hybrid(store) });

@@ -3,8 +3,18 @@ namespace Rest.Onnx;
 /// <summary>Parameters of one draft step. Immutable; configure with <c>with</c> expressions on <see cref="Default"/>.</summary>
 public sealed record DraftOptions
 {
-    /// <summary>The reference's defaults: suffixes 16..2, k = 5000, continuations of 10, 64 nodes, sampled.</summary>
+    /// <summary>
+    /// The reference's search defaults (suffixes 16..2, k = 5000, continuations of 10, sampled) with the
+    /// automatic budget: up to 64 candidate nodes, of which each step verifies the subset that pays.
+    /// </summary>
     public static DraftOptions Default { get; } = new();
+
+    /// <summary>
+    /// The <see cref="Budget"/> that lets each step choose its own tree: sources offer up to
+    /// <see cref="MaxCandidates"/> scored nodes, and the runtime verifies the ancestor-closed subset (possibly
+    /// empty) with the most expected tokens per unit of measured step time.
+    /// </summary>
+    public const int AutoBudget = -1;
 
     /// <summary>Longest context suffix tried first.</summary>
     public int MaxSuffixLength { get; init; } = 16;
@@ -18,8 +28,20 @@ public sealed record DraftOptions
     /// <summary>Tokens read after each occurrence (the deepest tree level).</summary>
     public int ContinuationLength { get; init; } = 10;
 
-    /// <summary>Most nodes in the draft tree (further limited by the destination's capacity).</summary>
-    public int Budget { get; init; } = 64;
+    /// <summary>
+    /// Most nodes in the draft tree (further limited by the destination's capacity), or <see cref="AutoBudget"/>
+    /// (the default): chosen per step from the measured cost of rows and the drafts' odds.
+    /// </summary>
+    public int Budget { get; init; } = AutoBudget;
+
+    /// <summary>Most candidate nodes a source offers under <see cref="AutoBudget"/> (the reference's 64).</summary>
+    public int MaxCandidates { get; init; } = 64;
+
+    /// <summary>Whether <see cref="Budget"/> is <see cref="AutoBudget"/>.</summary>
+    public bool IsAutoBudget => Budget == AutoBudget;
+
+    /// <summary>Most nodes a source writes: <see cref="Budget"/>, or <see cref="MaxCandidates"/> under <see cref="AutoBudget"/>.</summary>
+    public int CandidateBudget => IsAutoBudget ? MaxCandidates : Budget;
 
     /// <summary>How counts are gathered.</summary>
     public DraftMode Mode { get; init; } = DraftMode.Sampled;
@@ -43,7 +65,8 @@ public sealed record DraftOptions
         if (MaxSuffixLength < MinSuffixLength) throw new ArgumentOutOfRangeException(nameof(MaxSuffixLength), $"MinSuffixLength ({MinSuffixLength}) must not exceed MaxSuffixLength ({MaxSuffixLength}).");
         if (MaxOccurrences < 1) throw new ArgumentOutOfRangeException(nameof(MaxOccurrences), $"MaxOccurrences ({MaxOccurrences}) must be at least 1.");
         if (ContinuationLength < 1) throw new ArgumentOutOfRangeException(nameof(ContinuationLength), $"ContinuationLength ({ContinuationLength}) must be at least 1.");
-        if (Budget < 0) throw new ArgumentOutOfRangeException(nameof(Budget), $"Budget ({Budget}) must not be negative.");
+        if (Budget < 0 && Budget != AutoBudget) throw new ArgumentOutOfRangeException(nameof(Budget), $"Budget ({Budget}) must not be negative (AutoBudget, -1, chooses per step).");
+        if (MaxCandidates < 0) throw new ArgumentOutOfRangeException(nameof(MaxCandidates), $"MaxCandidates ({MaxCandidates}) must not be negative.");
         if (!(MinShare >= 0 && MinShare <= 1)) throw new ArgumentOutOfRangeException(nameof(MinShare), $"MinShare ({MinShare}) must be in [0, 1].");
         if (!Enum.IsDefined(Mode)) throw new ArgumentOutOfRangeException(nameof(Mode), $"Mode ({Mode}) is not a known draft mode.");
     }

@@ -12,4 +12,11 @@ public interface IDraftSource
     /// An empty tree means "no draft": the step then decodes one token, like the baseline.
     /// </summary>
     void Draft(ReadOnlySpan<int> context, DraftTree destination);
+
+    /// <summary>
+    /// Tells the source what the model produced after the last drafted tree's root: the accepted drafts, then
+    /// the model's own token. Scored sources calibrate their odds with it (see <see cref="AcceptanceCalibration"/>);
+    /// the default ignores it. Called at most once per <see cref="Draft"/>, before the next one.
+    /// </summary>
+    void Observe(ReadOnlySpan<int> modelTokens) { }
 }

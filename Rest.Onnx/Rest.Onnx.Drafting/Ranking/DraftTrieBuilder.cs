@@ -138,7 +138,8 @@ internal sealed class DraftTrieBuilder
 
     /// <summary>
     /// Clears <paramref name="destination"/> and writes the up to <paramref name="budget"/> most frequent nodes
-    /// (never more than its capacity), ancestor-closed, breadth-first. Returns the number of nodes written.
+    /// (never more than its capacity), ancestor-closed, breadth-first, each with its raw share of its parent's
+    /// continuations as odds (see <see cref="DraftTree.Probabilities"/>). Returns the number of nodes written.
     /// </summary>
     /// <param name="budget">Most nodes written.</param>
     /// <param name="destination">The tree to fill.</param>
@@ -154,7 +155,7 @@ internal sealed class DraftTrieBuilder
         PushChildren(0, -1);
         while (selector.TryPop(out var candidate, out var rank))
             PushChildren(candidate.Payload, rank);
-        selector.Emit(destination);
+        selector.Emit(destination, TotalWeight);
         return destination.Count;
     }
 

@@ -104,8 +104,13 @@ internal sealed class TopNodeSelector
         return true;
     }
 
-    /// <summary>Writes the selected nodes breadth-first (by depth, then selection order) into <paramref name="destination"/>.</summary>
-    public void Emit(DraftTree destination)
+    /// <summary>
+    /// Writes the selected nodes breadth-first (by depth, then selection order) into <paramref name="destination"/>.
+    /// With a positive <paramref name="rootCount"/> (the continuations under the root), each node's odds are its
+    /// raw share of its parent's continuations (count / parent's count), uncalibrated, and its evidence the parent's
+    /// count; otherwise unscored.
+    /// </summary>
+    public void Emit(DraftTree destination, long rootCount = 0)
     {
         destination.Clear();
         var maxDepth = 0;
@@ -116,7 +121,11 @@ internal sealed class TopNodeSelector
             {
                 ref readonly var node = ref _selected[r];
                 if (node.Depth != depth) continue;
-                _output[r] = destination.Add(node.Token, node.ParentRank < 0 ? -1 : _output[node.ParentRank]);
+                var parentCount = node.ParentRank < 0 ? rootCount : _selected[node.ParentRank].Count;
+                var share = rootCount > 0 && parentCount > 0 ? (float)Math.Min(1.0, (double)node.Count / parentCount) : float.NaN;
+                // Until a calibration scores the tree, its evidence is the count the share is of.
+                _output[r] = destination.Add(node.Token, node.ParentRank < 0 ? -1 : _output[node.ParentRank], share,
+                    rootCount > 0 ? (int)Math.Min(parentCount, int.MaxValue) : -1);
             }
         }
     }

@@ -23,7 +23,7 @@ public abstract class DraftingStrategy
     /// <exception cref="ArgumentException">No datastore was given, or one is null.</exception>
     public static DraftingStrategy Rest(params IReadOnlyList<RestDatastore> datastores) => new RestStrategy(Check(datastores));
 
-    /// <summary>Prompt lookup's drafts first, then the datastores', merged into one tree within the budget.</summary>
+    /// <summary>Prompt lookup's and the datastores' drafts merged by their odds into one tree within the budget (a path both offer combines their evidence).</summary>
     /// <exception cref="ArgumentException">No datastore was given, or one is null.</exception>
     public static DraftingStrategy Hybrid(params IReadOnlyList<RestDatastore> datastores) => new HybridStrategy(Check(datastores));
 
@@ -41,7 +41,7 @@ public abstract class DraftingStrategy
     public bool Drafts => this is not NoneStrategy;
 
     /// <summary>Builds the source a generator runs with these draft options.</summary>
-    internal abstract IDraftSource CreateSource(DraftOptions options);
+    internal abstract IDraftSource CreateSource(DraftOptions options, RestModel model);
 
     /// <inheritdoc/>
     public override string ToString() => Name;
@@ -65,31 +65,33 @@ public abstract class DraftingStrategy
     private sealed class NoneStrategy : DraftingStrategy
     {
         public override string Name => "none";
-        internal override IDraftSource CreateSource(DraftOptions options) => NoDraftSource.Instance;
+        internal override IDraftSource CreateSource(DraftOptions options, RestModel model) => NoDraftSource.Instance;
     }
 
     private sealed class PromptLookupStrategy : DraftingStrategy
     {
         public override string Name => "promptlookup";
-        internal override IDraftSource CreateSource(DraftOptions options) => new PromptLookupDraftSource(options);
+        internal override IDraftSource CreateSource(DraftOptions options, RestModel model) => new PromptLookupDraftSource(options, model.Calibration("promptlookup"));
     }
 
     private sealed class RestStrategy(RestDatastore[] stores) : DraftingStrategy
     {
         public override string Name => "rest";
-        internal override IDraftSource CreateSource(DraftOptions options) => new DatastoreDraftSource(Readers(stores), options);
+        internal override IDraftSource CreateSource(DraftOptions options, RestModel model) => new DatastoreDraftSource(Readers(stores), options, model.Calibration("datastore"));
     }
 
     private sealed class HybridStrategy(RestDatastore[] stores) : DraftingStrategy
     {
         public override string Name => "hybrid";
-        internal override IDraftSource CreateSource(DraftOptions options)
-            => new MergedDraftSource(new PromptLookupDraftSource(options), new DatastoreDraftSource(Readers(stores), options));
+        internal override IDraftSource CreateSource(DraftOptions options, RestModel model)
+            => new MergedDraftSource(options.CandidateBudget,
+                new PromptLookupDraftSource(options, model.Calibration("promptlookup")),
+                new DatastoreDraftSource(Readers(stores), options, model.Calibration("datastore")));
     }
 
     private sealed class CustomStrategy(IDraftSource source) : DraftingStrategy
     {
         public override string Name => "custom";
-        internal override IDraftSource CreateSource(DraftOptions options) => source;
+        internal override IDraftSource CreateSource(DraftOptions options, RestModel model) => source;
     }
 }

@@ -29,9 +29,23 @@ public sealed record GenerationOptions
     /// Adapt the number of draft nodes verified per step to how well drafts do (for CPUs, where every
     /// verified row costs): start at min(16, budget), halve after a step whose drafts were all rejected,
     /// double (up to <see cref="DraftOptions.Budget"/>) after one that accepted at least half the tree's depth.
-    /// Output is unchanged; only speed is. Off by default (the reference's fixed budget).
+    /// Output is unchanged; only speed is. Off by default; ignored under <see cref="DraftOptions.AutoBudget"/>, which
+    /// chooses each step's tree from measured costs and odds instead.
     /// </summary>
     public bool AdaptiveBudget { get; init; }
+
+    /// <summary>
+    /// Also draft from the model's store of recent outputs (<see cref="RestModel.History"/>), merged with the
+    /// strategy's drafts by their odds, and add this run's output to the store when it ends. Pays where requests
+    /// repeat structure (templates, repeated tasks); ignored with <see cref="DraftingStrategy.None"/>. Off by default.
+    /// </summary>
+    public bool DraftFromHistory { get; init; }
+
+    /// <summary>The store <see cref="DraftFromHistory"/> uses; null means the model's <see cref="RestModel.History"/>.</summary>
+    public TokenHistory? History { get; init; }
+
+    /// <summary>With <see cref="DraftFromHistory"/>, also add the prompt (not just the output) to the store.</summary>
+    public bool AddPromptsToHistory { get; init; }
 
     /// <summary>
     /// Prepend the model's BOS token to text prompts (token-id prompts are used as given); null follows the

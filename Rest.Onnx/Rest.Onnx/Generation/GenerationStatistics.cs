@@ -10,8 +10,13 @@ namespace Rest.Onnx;
 public sealed class GenerationStatistics
 {
     private readonly long[] _histogram;
+    private readonly long[] _rows;
 
-    internal GenerationStatistics(int maxTokensPerStep) => _histogram = new long[maxTokensPerStep + 1];
+    internal GenerationStatistics(int maxTokensPerStep)
+    {
+        _histogram = new long[maxTokensPerStep + 1];
+        _rows = new long[maxTokensPerStep + 1];
+    }
 
     /// <summary>Prompt tokens.</summary>
     public int PromptTokens { get; internal set; }
@@ -33,6 +38,9 @@ public sealed class GenerationStatistics
     /// index 1 holds the steps whose drafts were all rejected.
     /// </summary>
     public IReadOnlyList<long> AcceptedLengthHistogram => _histogram;
+
+    /// <summary>Index r counts the steps that verified r rows (the root plus r - 1 draft nodes); the baseline's are all at 1.</summary>
+    public IReadOnlyList<long> VerifiedRowsHistogram => _rows;
 
     /// <summary>Mean tokens per step including the model's own token: 1 for the baseline, above 1 when drafts are accepted.</summary>
     public double MeanAcceptedTokensPerStep
@@ -70,6 +78,16 @@ public sealed class GenerationStatistics
     /// <summary>Time spent keeping the accepted KV entries (cache compaction).</summary>
     public TimeSpan CacheUpdateTime => Stopwatch.GetElapsedTime(0, CacheTicks);
 
+    /// <summary>Time spent after keeping the KV entries: stop tokens and strings, text decoding, statistics.</summary>
+    public TimeSpan BookkeepingTime => Stopwatch.GetElapsedTime(0, BookkeepingTicks);
+
+    /// <summary>Time of the step-cost model's one-time calibration sweep, when this run paid it (see <see cref="StepCostModel"/>).</summary>
+    public TimeSpan CalibrationTime => Stopwatch.GetElapsedTime(0, CalibrationTicks);
+
+    internal long BookkeepingTicks { get; set; }
+
+    internal long CalibrationTicks { get; set; }
+
     internal long PrefillTicks { get; set; }
 
     internal long DecodeTicks { get; set; }
@@ -87,11 +105,13 @@ public sealed class GenerationStatistics
         VerificationSteps++;
         DraftTokensVerified += draftNodes;
         _histogram[Math.Min(tokensYielded, _histogram.Length - 1)]++;
+        _rows[Math.Min(draftNodes + 1, _rows.Length - 1)]++;
     }
 
     /// <inheritdoc/>
     public override string ToString()
         => $"{TokensGenerated} tokens in {VerificationSteps} steps ({MeanAcceptedTokensPerStep:F2} tokens/step), {TokensPerSecond:F1} tokens/s; " +
            $"prefill {PrefillTime.TotalMilliseconds:F1} ms, drafting {DraftingTime.TotalMilliseconds:F1} ms, model {ModelTime.TotalMilliseconds:F1} ms, " +
-           $"acceptance {AcceptanceTime.TotalMilliseconds:F1} ms, cache {CacheUpdateTime.TotalMilliseconds:F1} ms";
+           $"acceptance {AcceptanceTime.TotalMilliseconds:F1} ms, cache {CacheUpdateTime.TotalMilliseconds:F1} ms, " +
+           $"bookkeeping {BookkeepingTime.TotalMilliseconds:F1} ms";
 }

@@ -23,6 +23,20 @@ public sealed partial class Generator
         /// <summary>Tokens of the first append (the prompt); -1 before it.</summary>
         public int PromptLength { get; set; } = -1;
         public int Budget { get; set; }
+        /// <summary>Each step chooses its tree (<see cref="DraftOptions.AutoBudget"/>).</summary>
+        public bool Auto { get; init; }
+        /// <summary>Moving average of a step's time outside the forward pass (drafting, acceptance, bookkeeping).</summary>
+        public double OverheadSeconds { get; set; } = double.NaN;
+        /// <summary>Moving average of the KV compaction a step with rejected rows pays.</summary>
+        public double CompactionSeconds { get; set; }
+        /// <summary>Steps left to decode without drafting, and the current length of such pauses.</summary>
+        public int SkipDrafting { get; set; }
+        public int Backoff { get; set; }
+        public RecentMean Overhead { get; } = new();
+        public GainCalibration? Gain { get; set; }
+        public RecentMean Compaction { get; } = new();
+        /// <summary>The last candidate tree had unscored nodes, scored by the model's depth-only calibration.</summary>
+        public bool ScoredUnscored { get; set; }
         public long StartTicks { get; init; }
         public long DecodeStartTicks { get; set; }
         public bool Done { get; set; }
@@ -46,7 +60,7 @@ public sealed partial class Generator
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
-            EnsureCapacity(options.Draft.Budget);
+            EnsureCapacity(options.Draft.CandidateBudget);
             SamplingAcceptance? sampling = null;
             Random? random = null;
             if (options.Decoding == DecodingStrategy.Sampling)
@@ -65,7 +79,9 @@ public sealed partial class Generator
                 Sampling = sampling,
                 Random = random,
                 Text = _model.Tokenizer is { } tokenizer ? new TextTracker(tokenizer, options.StopStrings) : null,
-                Budget = options.AdaptiveBudget ? Math.Min(options.Draft.Budget, 16) : options.Draft.Budget,
+                Budget = options.Draft.IsAutoBudget ? options.Draft.CandidateBudget
+                    : options.AdaptiveBudget ? Math.Min(options.Draft.Budget, 16) : options.Draft.Budget,
+                Auto = options.Draft.IsAutoBudget && options.Drafting.Drafts,
                 StartTicks = Stopwatch.GetTimestamp(),
             };
             var runOptions = run.RunOptions;
@@ -186,15 +202,57 @@ public sealed partial class Generator
         var options = run.Options;
         var t0 = Stopwatch.GetTimestamp();
 
-        run.Source.Draft(_context.AsSpan(0, _length), _tree);
+        // Auto budget: after steps where drafts existed but none paid for their drafting time, skip drafting
+        // for 1, 2, 4, ... 16 steps before trying again, so a source that cannot help costs (almost) nothing.
+        var skipped = run.Auto && run.SkipDrafting > 0;
+        if (skipped)
+        {
+            run.SkipDrafting--;
+            _tree.Clear();
+        }
+        else
+        {
+            run.Source.Draft(_context.AsSpan(0, _length), _tree);
+            // Whatever a source drafts (a corrupt datastore, a custom source), no id outside the vocabulary reaches the model.
+            if (!AllInVocabulary(_tree.Tokens, _config.VocabSize))
+            {
+                if (_remap.Length < _tree.Count) _remap = new int[_tree.Capacity];
+                _tree.RemoveOutOfVocabulary(_config.VocabSize, _remap);
+            }
+        }
         var room = _context.Length - _length;            // tokens that still fit
         var remaining = options.MaxNewTokens - stats.TokensGenerated;
+        var past = _cache.Length;
         // A step yields at most depth + 1 tokens and caches nodes + 1 rows: trim what cannot be used.
-        var tree = Limit(_tree, maxDepth: Math.Min(room, remaining) - 1, maxNodes: Math.Min(room, run.Budget));
+        var maxDepth = Math.Min(room, remaining) - 1;
+        var maxNodes = Math.Min(room, run.Budget);
+        DraftTree tree;
+        long calibrationTicks = 0;
+        if (run.Auto && _tree.Count > 0)
+        {
+            run.ScoredUnscored = HasUnscored(_tree);
+            if (run.ScoredUnscored) _model.Calibration(UnscoredKind).ScoreUnscored(_tree);
+            if (!_model.StepCosts.IsCalibrated)
+            {
+                var c0 = Stopwatch.GetTimestamp();
+                Calibrate(run, past, Math.Min(maxNodes, _tree.Capacity) + 1);
+                calibrationTicks = Stopwatch.GetTimestamp() - c0;
+            }
+            if (double.IsNaN(run.OverheadSeconds))
+                run.OverheadSeconds = (double)(Stopwatch.GetTimestamp() - t0 - calibrationTicks) / Stopwatch.Frequency;
+            run.Gain ??= _model.Gain(options.Drafting.Name + (options.DraftFromHistory ? "+history" : ""));
+            _selector.Select(_tree, _model.StepCosts.Curve(past), run.OverheadSeconds, maxDepth, maxNodes, _truncated, run.CompactionSeconds, run.Gain.Scale);
+            tree = _truncated;
+        }
+        else
+        {
+            run.ScoredUnscored = false;
+            tree = Limit(_tree, maxDepth, maxNodes);
+        }
         var t1 = Stopwatch.GetTimestamp();
+        if (run.Auto && !skipped) Pace(run, tree.Count, (double)(t1 - t0 - calibrationTicks) / Stopwatch.Frequency, past);
 
         var rows = tree.Count + 1;
-        var past = _cache.Length;
         VerificationBatch.Fill(tree, _context[_length - 1], past, _pass.InputIds(rows), _pass.PositionIds(rows), _pass.Mask(rows),
             _config.SlidingWindow);
         _pass.Run(rows, run.RunOptions);
@@ -209,8 +267,13 @@ public sealed partial class Generator
         var t4 = Stopwatch.GetTimestamp();
 
         var tokens = _path.Tokens;
+        if (run.Auto && tree.Count > 0 && run.Gain is { } gain) gain.Record(_selector.ExpectedTokens - 1, tokens.Length - 1);
+        // Odds learn from every candidate the source offered, verified or not; costs from every step.
+        run.Source.Observe(tokens);
+        if (run.ScoredUnscored) _model.Calibration(UnscoredKind).Observe(_tree, tokens);
+        _model.StepCosts.RecordTicks(rows, past, t2 - t1);
         stats.RecordStep(tokens.Length, tree.Count);
-        if (options.AdaptiveBudget && tree.Count > 0) run.Budget = AdaptBudget(run.Budget, options.Draft.Budget, tokens.Length - 1, tree.MaxDepth);
+        if (options.AdaptiveBudget && !run.Auto && tree.Count > 0) run.Budget = AdaptBudget(run.Budget, options.Draft.Budget, tokens.Length - 1, tree.MaxDepth);
         foreach (var token in tokens)
         {
             if (Array.IndexOf(run.StopTokens, token) >= 0)
@@ -226,12 +289,93 @@ public sealed partial class Generator
         }
         if (run.Text is { } text && text.Append(_context.AsSpan(run.PromptLength, _length - run.PromptLength), final: run.Done))
             Finish(run, StopReason.StopString);
+        var t5 = Stopwatch.GetTimestamp();
 
-        stats.DraftingTicks += t1 - t0;
+        stats.CalibrationTicks += calibrationTicks;
+        stats.DraftingTicks += t1 - t0 - calibrationTicks;
         stats.ModelTicks += t2 - t1;
         stats.AcceptanceTicks += t3 - t2;
         stats.CacheTicks += t4 - t3;
-        stats.DecodeTicks = Stopwatch.GetTimestamp() - run.DecodeStartTicks;
+        stats.BookkeepingTicks += t5 - t4;
+        stats.DecodeTicks = t5 - run.DecodeStartTicks;
+        if (run.Auto)
+        {
+            // What a step costs besides t(rows), estimated like t (a trimmed mean of recent samples): everything
+            // but the pass and compaction, and the compaction a step with rejected rows adds.
+            run.OverheadSeconds = run.Overhead.Add((double)(t5 - t0 - calibrationTicks - (t2 - t1) - (t4 - t3)) / Stopwatch.Frequency);
+            if (_path.KeptRows.Length < rows) run.CompactionSeconds = run.Compaction.Add((double)(t4 - t3) / Stopwatch.Frequency);
+        }
+    }
+
+    /// <summary>The mean of the last 16 samples without the largest (as <see cref="StepCostModel"/> keeps t); allocation-free.</summary>
+    internal sealed class RecentMean
+    {
+        private readonly double[] _ring = new double[16];
+        private readonly double[] _sort = new double[16];
+        private int _count;
+
+        public double Add(double value)
+        {
+            _ring[_count++ % _ring.Length] = value;
+            var kept = Math.Min(_count, _ring.Length);
+            _ring.AsSpan(0, kept).CopyTo(_sort);
+            var sorted = _sort.AsSpan(0, kept);
+            sorted.Sort();
+            return StepCostModel.TrimmedMean(sorted);
+        }
+    }
+
+    /// <summary>
+    /// Drafting's back-off: a step that verifies no draft although drafting took more than 2% of a one-row step
+    /// doubles the pause (1, 2, 4, ... 16 steps without drafting); a step that verifies a draft ends it.
+    /// </summary>
+    private void Pace(RunState run, int chosen, double draftSeconds, int past)
+    {
+        if (chosen > 0)
+        {
+            run.Backoff = 0;
+            return;
+        }
+        var costs = _model.StepCosts.Curve(past);
+        if (costs.Length > 1 && draftSeconds > 0.02 * costs[1])
+        {
+            run.Backoff = Math.Min(16, Math.Max(1, run.Backoff * 2));
+            run.SkipDrafting = run.Backoff;
+        }
+    }
+
+    /// <summary>Source kind of the calibration for nodes a source left unscored.</summary>
+    internal const string UnscoredKind = "unscored";
+
+    private static bool HasUnscored(DraftTree tree)
+    {
+        foreach (var p in tree.Probabilities)
+            if (float.IsNaN(p)) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// The cost model's one-time sweep: forward passes of 1 .. <paramref name="maxRows"/> rows (a chain of the
+    /// root token, at the current cached length), timed and recorded, three rounds interleaved after an unrecorded
+    /// one (the first run of a shape is slower). Nothing is committed, so the cache and the output are unchanged.
+    /// </summary>
+    private void Calibrate(RunState run, int past, int maxRows)
+    {
+        maxRows = Math.Min(maxRows, Math.Min(_pass.MaxRows, _cache.MaxLength - past));
+        var root = _context[_length - 1];
+        for (var round = 0; round < 4; round++)
+        {
+            for (var rows = 1; rows <= maxRows; rows = rows < 8 ? rows + 1 : rows < 32 ? rows + 4 : rows + 8)
+            {
+                _truncated.Clear();
+                for (var i = 0; i < rows - 1; i++) _truncated.Add(root, i - 1);
+                var start = Stopwatch.GetTimestamp();
+                VerificationBatch.Fill(_truncated, root, past, _pass.InputIds(rows), _pass.PositionIds(rows), _pass.Mask(rows));
+                _pass.Run(rows, run.RunOptions);
+                if (round > 0) _model.StepCosts.RecordTicks(rows, past, Stopwatch.GetTimestamp() - start);
+            }
+        }
+        _model.StepCosts.MarkCalibrated();
     }
 
     private static void Finish(RunState run, StopReason reason)
@@ -245,6 +389,11 @@ public sealed partial class Generator
     {
         if (run.Ended) return;
         run.Ended = true;
+        if (run.Options.DraftFromHistory && run.Options.Drafting.Drafts && run.PromptLength >= 0)
+        {
+            var from = run.Options.AddPromptsToHistory ? 0 : run.PromptLength;
+            if (_length > from) (run.Options.History ?? _model.History).Append(_context.AsSpan(from, _length - from));
+        }
         run.Registration.Dispose();
         run.RunOptions.Dispose();
         Volatile.Write(ref _busy, 0);
@@ -258,7 +407,7 @@ public sealed partial class Generator
     /// </summary>
     private DraftTree Limit(DraftTree tree, int maxDepth, int maxNodes)
     {
-        if (tree.MaxDepth <= maxDepth && tree.Count <= maxNodes && AllInVocabulary(tree.Tokens, _config.VocabSize)) return tree;
+        if (tree.MaxDepth <= maxDepth && tree.Count <= maxNodes) return tree;
         _truncated.Clear();
         var tokens = tree.Tokens;
         var parents = tree.Parents;
@@ -267,7 +416,7 @@ public sealed partial class Generator
         for (var i = 0; i < tree.Count; i++)
         {
             _remap[i] = -2;
-            if (depths[i] > maxDepth || _truncated.Count >= maxNodes || (uint)tokens[i] >= (uint)_config.VocabSize) continue;
+            if (depths[i] > maxDepth || _truncated.Count >= maxNodes) continue;
             var parent = parents[i] < 0 ? -1 : _remap[parents[i]];
             if (parent == -2) continue; // its parent was dropped
             _remap[i] = _truncated.Add(tokens[i], parent);
@@ -285,11 +434,17 @@ public sealed partial class Generator
     /// <summary>The strategy's source for these draft options: the one built last time when both are unchanged.</summary>
     private IDraftSource ResolveSource(GenerationOptions options)
     {
-        if (!ReferenceEquals(_sourceStrategy, options.Drafting) || _sourceOptions != options.Draft)
+        var history = options.DraftFromHistory && options.Drafting.Drafts ? options.History ?? _model.History : null;
+        if (!ReferenceEquals(_sourceStrategy, options.Drafting) || _sourceOptions != options.Draft || !ReferenceEquals(_sourceHistory, history))
         {
-            _source = options.Drafting.CreateSource(options.Draft);
+            var source = options.Drafting.CreateSource(options.Draft, _model);
+            _source = history is not null
+                ? new Drafting.Sources.MergedDraftSource(options.Draft.CandidateBudget, source,
+                    new Drafting.Sources.HistoryDraftSource(history, options.Draft, _model.Calibration("history")))
+                : source;
             _sourceStrategy = options.Drafting;
             _sourceOptions = options.Draft;
+            _sourceHistory = history;
         }
         return _source;
     }

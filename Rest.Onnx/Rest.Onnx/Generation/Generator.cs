@@ -29,6 +29,8 @@ public sealed partial class Generator : IDisposable
     private AcceptedPath _path;
     private DraftingStrategy? _sourceStrategy;   // the strategy and options _source was built from
     private DraftOptions? _sourceOptions;
+    private TokenHistory? _sourceHistory;
+    private readonly Drafting.Ranking.RateOptimalSelector _selector = new();
     private IDraftSource _source = Drafting.Sources.NoDraftSource.Instance;
     private int _length;
     private int _busy;
@@ -41,7 +43,7 @@ public sealed partial class Generator : IDisposable
         var maxLength = model.MaxSequenceLength;
         _cache = KvCache.For(model.Backend, _config, maxLength);
         _context = new int[maxLength];
-        var rows = Math.Min(maxLength, Math.Max(PrefillChunk, DraftOptions.Default.Budget + 1));
+        var rows = Math.Min(maxLength, Math.Max(PrefillChunk, DraftOptions.Default.CandidateBudget + 1));
         try
         {
             _pass = new ForwardPass(model.Session, _config, model.Backend, _cache, rows);

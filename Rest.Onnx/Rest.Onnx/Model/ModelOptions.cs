@@ -21,6 +21,15 @@ public readonly record struct ModelOptions
     /// <summary>Where warnings go (for example the <see cref="ExecutionProviderKind.Auto"/> fallback); null means standard error.</summary>
     public TextWriter? Log { get; init; }
 
+    /// <summary>
+    /// Most tokens <see cref="RestModel.History"/> holds (the store of recent outputs that runs with
+    /// <see cref="GenerationOptions.DraftFromHistory"/> draft from; about 12 bytes a token, allocated on first use); 0 means the default.
+    /// </summary>
+    public int HistoryTokens { get; init; } = DefaultHistoryTokens;
+
+    /// <summary>Default <see cref="HistoryTokens"/>: 262,144 tokens (3.5 MiB).</summary>
+    public const int DefaultHistoryTokens = 1 << 18;
+
     /// <summary>Length used when <see cref="MaxSequenceLength"/> is 0 and the model allows more.</summary>
     public const int DefaultMaxSequenceLength = 2048;
 }

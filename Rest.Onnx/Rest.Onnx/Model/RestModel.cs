@@ -29,6 +29,8 @@ public sealed class RestModel : IDisposable
         if (maxLength < 0 || maxLength > config.MaxPositions)
             throw new ArgumentOutOfRangeException(nameof(options), maxLength, $"MaxSequenceLength must be within 0..{config.MaxPositions} (the model's maxPositions).");
         MaxSequenceLength = maxLength > 0 ? maxLength : Math.Min(config.MaxPositions, ModelOptions.DefaultMaxSequenceLength);
+        if (options.HistoryTokens is < 16 and not 0) throw new ArgumentOutOfRangeException(nameof(options), options.HistoryTokens, "HistoryTokens must be at least 16 (0 = the default).");
+        _historyTokens = options.HistoryTokens == 0 ? ModelOptions.DefaultHistoryTokens : options.HistoryTokens;
 
         var log = options.Log ?? Console.Error;
         (Session, ExecutionProviderInUse, _backend) = SessionFactory.Create(modelPath, options, message =>
@@ -76,6 +78,42 @@ public sealed class RestModel : IDisposable
 
     /// <summary>Most tokens (prompt plus generated) a generator of this model holds.</summary>
     public int MaxSequenceLength { get; }
+
+    /// <summary>
+    /// The measured cost of verification steps on this model and execution provider, learned from every
+    /// generator's steps (and a short calibration sweep at the first auto-budget step); drives
+    /// <see cref="DraftOptions.AutoBudget"/>.
+    /// </summary>
+    internal StepCostModel StepCosts { get; } = new();
+
+    /// <summary>
+    /// The odds calibration this model's generators share for one kind of draft source (<c>promptlookup</c>,
+    /// <c>datastore</c>, <c>history</c>, <c>unscored</c> for sources that give no odds, ...).
+    /// </summary>
+    /// <exception cref="ArgumentException">The kind is null or empty.</exception>
+    internal AcceptanceCalibration Calibration(string sourceKind)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sourceKind);
+        return _calibrations.GetOrAdd(sourceKind, static _ => new AcceptanceCalibration());
+    }
+
+    /// <summary>
+    /// The store of this model's recent outputs (at most <see cref="ModelOptions.HistoryTokens"/> tokens, oldest
+    /// dropped first) that runs with <see cref="GenerationOptions.DraftFromHistory"/> draft from and append to;
+    /// shared by every generator of the model. Created on first use.
+    /// </summary>
+    public TokenHistory History => LazyInitializer.EnsureInitialized(ref _history, ref _historyLock, () => new TokenHistory(_historyTokens));
+
+    private TokenHistory? _history;
+    private object? _historyLock;
+    private readonly int _historyTokens;
+
+    /// <summary>Realised over expected accepted drafts of the auto budget's chosen trees, per drafting strategy.</summary>
+    internal GainCalibration Gain(string strategy) => _gains.GetOrAdd(strategy, static _ => new GainCalibration());
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, GainCalibration> _gains = new(StringComparer.Ordinal);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AcceptanceCalibration> _calibrations = new(StringComparer.Ordinal);
 
     internal InferenceSession Session { get; }
 

@@ -39,7 +39,8 @@ internal static class QueryCommand
         var mode = Cli.Choice("--mode", "sampled: first k occurrences (reference); exact: all occurrences",
             "sampled", ("sampled", DraftMode.Sampled), ("exact", DraftMode.Exact));
         var k = new Option<int>("--k") { Description = "occurrences read in sampled mode", HelpName = "N", DefaultValueFactory = _ => defaults.MaxOccurrences }.InRange(1, int.MaxValue);
-        var budget = new Option<int>("--budget") { Description = "draft tree nodes", HelpName = "N", DefaultValueFactory = _ => defaults.Budget }.InRange(0, 1 << 16);
+        // No model here, so no per-step cost to choose by: a fixed tree of the candidate cap (the reference's 64) by default.
+        var budget = new Option<int>("--budget") { Description = "draft tree nodes", HelpName = "N", DefaultValueFactory = _ => defaults.CandidateBudget }.InRange(0, 1 << 16);
         var maxSuffix = new Option<int>("--max-suffix") { Description = "longest context suffix tried", HelpName = "N", DefaultValueFactory = _ => defaults.MaxSuffixLength }.InRange(1, 1024);
         var minSuffix = new Option<int>("--min-suffix") { Description = "shortest context suffix tried", HelpName = "N", DefaultValueFactory = _ => defaults.MinSuffixLength }.InRange(1, 1024);
         var continuationLength = new Option<int>("--continuation-length") { Description = "tokens per continuation (tree depth)", HelpName = "N", DefaultValueFactory = _ => defaults.ContinuationLength }.InRange(1, 1024);
@@ -73,7 +74,7 @@ internal static class QueryCommand
 
         using var reader = DatastoreReader.Open(path, tokenizer?.Fingerprint);
         var searcher = new DatastoreSearcher(reader, options);
-        var tree = new DraftTree(options.Budget);
+        var tree = new DraftTree(options.CandidateBudget);
         var clock = Stopwatch.StartNew();
         var matched = searcher.BuildDraft(context, tree);
         var draftMs = clock.Elapsed.TotalMilliseconds;

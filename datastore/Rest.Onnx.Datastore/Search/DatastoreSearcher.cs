@@ -34,7 +34,7 @@ public sealed class DatastoreSearcher
         Options = options;
         _matchRanges = new SuffixRange[_shards.Count];
         _continuation = new int[options.ContinuationLength];
-        _nodeRanges = new SuffixRange[Math.Max(1, options.Budget) * _shards.Count];
+        _nodeRanges = new SuffixRange[Math.Max(1, options.CandidateBudget) * _shards.Count];
     }
 
     /// <summary>The options of every draft step.</summary>
@@ -88,7 +88,7 @@ public sealed class DatastoreSearcher
         destination.Clear();
         var length = FindLongestMatch(context);
         if (length == 0) return 0;
-        var budget = Math.Min(Options.Budget, destination.Capacity);
+        var budget = Math.Min(Options.CandidateBudget, destination.Capacity);
         if (Options.Mode == DraftMode.Exact) DraftExact(length, budget, destination);
         else DraftSampled(length, budget, destination);
         return length;
@@ -143,7 +143,7 @@ public sealed class DatastoreSearcher
             if (candidate.Depth < Options.ContinuationLength)
                 Expand(rank, candidate.Depth, ranges, matchLength);
         }
-        selector.Emit(destination);
+        selector.Emit(destination, MatchOccurrences);
     }
 
     /// <summary>Pushes the children of a node (the root when <paramref name="rank"/> is -1) with their exact counts.</summary>
