@@ -96,29 +96,8 @@ internal static class MainJobCommand
     private static Option<int[]> Budgets(IReadOnlyList<int> defaultValue)
     {
         static string Name(int b) => b == DraftOptions.AutoBudget ? "auto" : b.ToString(CultureInfo.InvariantCulture);
-        var option = new Option<int[]>("--budgets")
-        {
-            Description = $"draft budgets to sweep, comma separated or repeated; auto = chosen per step from the measured cost of rows [default: {string.Join(',', defaultValue.Select(Name))}]",
-            HelpName = "N|auto,...",
-            Arity = ArgumentArity.OneOrMore,
-        };
-        option.CustomParser = r =>
-        {
-            var values = new List<int>();
-            foreach (var token in r.Tokens)
-                foreach (var item in token.Value.Split(','))
-                {
-                    var text = item.Trim();
-                    if (text.Equals("auto", StringComparison.OrdinalIgnoreCase)) values.Add(DraftOptions.AutoBudget);
-                    else if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= 1) values.Add(v);
-                    else
-                    {
-                        r.AddError($"--budgets takes positive integers or 'auto' separated by commas, got '{token.Value}'.");
-                        return [];
-                    }
-                }
-            return [.. values.Distinct()];
-        };
-        return option;
+        return Cli.PositiveIntList("--budgets",
+            $"draft budgets to sweep, comma separated or repeated; auto = chosen per step from the measured cost of rows [default: {string.Join(',', defaultValue.Select(Name))}]",
+            ("auto", DraftOptions.AutoBudget));
     }
 }

@@ -150,26 +150,33 @@ public static class Cli
     /// non-numbers and values under 1 are errors naming the option.
     /// </summary>
     /// <remarks>No default value in the option: read it with <see cref="ValueOr{T}"/>.</remarks>
-    public static Option<int[]> PositiveIntList(string name, string description)
+    /// <param name="name">The option, e.g. <c>--budgets</c>.</param>
+    /// <param name="description">Help text.</param>
+    /// <param name="named">Words that stand for a value (any case), e.g. <c>("auto", -1)</c>.</param>
+    public static Option<int[]> PositiveIntList(string name, string description, params (string Word, int Value)[] named)
     {
         var option = new Option<int[]>(name)
         {
             Description = description,
-            HelpName = "N,N,...",
+            HelpName = named.Length == 0 ? "N,N,..." : $"N|{string.Join('|', named.Select(n => n.Word))},...",
             Arity = ArgumentArity.OneOrMore,
         };
+        var what = named.Length == 0 ? "positive integers" : $"positive integers or {string.Join(" or ", named.Select(n => $"'{n.Word}'"))}";
         option.CustomParser = r =>
         {
             var values = new List<int>();
             foreach (var token in r.Tokens)
                 foreach (var item in token.Value.Split(','))
                 {
-                    if (!int.TryParse(item.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) || v < 1)
+                    var text = item.Trim();
+                    var word = Array.FindIndex(named, n => n.Word.Equals(text, StringComparison.OrdinalIgnoreCase));
+                    if (word >= 0) values.Add(named[word].Value);
+                    else if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= 1) values.Add(v);
+                    else
                     {
-                        r.AddError($"{name} takes positive integers separated by commas, got '{token.Value}'.");
+                        r.AddError($"{name} takes {what} separated by commas, got '{token.Value}'.");
                         return [];
                     }
-                    values.Add(v);
                 }
             return [.. values.Distinct()];
         };
