@@ -16,18 +16,6 @@ public class CorpusBuilderTests
     /// <summary>A stand-in tokenizer: one id per character (a..z = 1..26, anything else 27).</summary>
     private static int[] Letters(string text) => text.Select(c => c is >= 'a' and <= 'z' ? c - 'a' + 1 : 27).ToArray();
 
-    private static int[] AllTokens(DatastoreReader reader)
-    {
-        var all = new List<int>();
-        foreach (var shard in reader.Shards)
-        {
-            var t = new int[shard.TokenCount];
-            shard.CopyTokens(0, t);
-            all.AddRange(t);
-        }
-        return [.. all];
-    }
-
     private string Write(string relative, string content)
     {
         var path = _temp.PathOf(relative);
@@ -65,7 +53,7 @@ public class CorpusBuilderTests
             var summary = CorpusBuilder.BuildWithEncoder(output, files, new CorpusOptions { Parallelism = threads }, options, Letters, null, default);
             Assert.That(summary.Documents, Is.EqualTo(40));
             using var reader = DatastoreReader.Open(output);
-            Assert.That(AllTokens(reader), Is.EqualTo(expected.ToArray()));
+            Assert.That(TempStore.AllTokens(reader), Is.EqualTo(expected.ToArray()));
         }
     }
 
@@ -77,7 +65,7 @@ public class CorpusBuilderTests
         var output = _temp.PathOf("j.rds");
         CorpusBuilder.BuildWithEncoder(output, [file], new CorpusOptions { Format = CorpusFormat.Jsonl, JsonField = "body" }, options, Letters, null, default);
         using (var reader = DatastoreReader.Open(output))
-            Assert.That(AllTokens(reader), Is.EqualTo(new[] { 1, 2, 3, 0, 4, 5 }));
+            Assert.That(TempStore.AllTokens(reader), Is.EqualTo(new[] { 1, 2, 3, 0, 4, 5 }));
 
         var bad = Write("bad.jsonl", "{\"body\":\"abc\"}\n{\"text\":\"x\"}\n");
         var e = Assert.Throws<DatastoreBuildException>(() =>
@@ -95,7 +83,7 @@ public class CorpusBuilderTests
         CorpusBuilder.BuildWithEncoder(output, [file], new CorpusOptions { Format = CorpusFormat.PreTokenized },
             new DatastoreBuildOptions { VocabularySize = 10 }, null, null, default);
         using var reader = DatastoreReader.Open(output);
-        Assert.That(AllTokens(reader), Is.EqualTo(new[] { 5, 6, 7, 8, 9 }));
+        Assert.That(TempStore.AllTokens(reader), Is.EqualTo(new[] { 5, 6, 7, 8, 9 }));
     }
 
     [Test]

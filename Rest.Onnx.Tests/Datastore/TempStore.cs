@@ -1,4 +1,5 @@
 using Rest.Onnx.Datastore.Building;
+using Rest.Onnx.Datastore.Reading;
 
 namespace Rest.Onnx.Tests.Datastore;
 
@@ -21,6 +22,19 @@ internal sealed class TempStore : IDisposable
     }
 
     public void Dispose() => Directory.Delete(Folder, true);
+
+    /// <summary>Every stored token, shard by shard.</summary>
+    public static int[] AllTokens(DatastoreReader reader)
+    {
+        var all = new List<int>();
+        foreach (var shard in reader.Shards)
+        {
+            var t = new int[shard.TokenCount];
+            shard.CopyTokens(0, t);
+            all.AddRange(t);
+        }
+        return [.. all];
+    }
 }
 
 /// <summary>Corpus generators with fixed seeds: repetitive enough that long matches exist.</summary>

@@ -23,18 +23,6 @@ public class TokenizeAndBuildWithTokenizerJsonTests
 
     private static string TokenizerPath(string name) => name == "demo" ? TokenizerTestFiles.DemoTokenizer : HfTokenizerFiles.Committed(name);
 
-    private static int[] AllTokens(DatastoreReader reader)
-    {
-        var all = new List<int>();
-        foreach (var shard in reader.Shards)
-        {
-            var t = new int[shard.TokenCount];
-            shard.CopyTokens(0, t);
-            all.AddRange(t);
-        }
-        return [.. all];
-    }
-
     [TestCase("qwen3")]
     [TestCase("mistral")]
     [TestCase("demo")]
@@ -142,7 +130,7 @@ public class TokenizeAndBuildWithTokenizerJsonTests
         using var reader = DatastoreReader.Open(store, tokenizer.Fingerprint);
         Assert.That(reader.TokenWidth, Is.EqualTo(width));
         Assert.That(reader.VocabularySize, Is.EqualTo(tokenizer.VocabularySize));
-        Assert.That(AllTokens(reader), Is.EqualTo(expected));
+        Assert.That(TempStore.AllTokens(reader), Is.EqualTo(expected));
         if (width == 4) Assert.That(expected.Max(), Is.GreaterThan(65_535), "the 32-bit path must see ids above 16 bits");
 
         // Another tokenizer's fingerprint keeps today's mismatch error.
@@ -165,6 +153,6 @@ public class TokenizeAndBuildWithTokenizerJsonTests
         using var reader = DatastoreReader.Open(store, tokenizer.Fingerprint);
         Assert.That(reader.VocabularySize, Is.EqualTo(128_256));
         Assert.That(reader.TokenWidth, Is.EqualTo(4));
-        Assert.That(AllTokens(reader), Is.EqualTo(tokenizer.Encode(Code)));
+        Assert.That(TempStore.AllTokens(reader), Is.EqualTo(tokenizer.Encode(Code)));
     }
 }

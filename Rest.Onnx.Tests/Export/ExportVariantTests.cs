@@ -87,23 +87,15 @@ public class ExportVariantTests
         using var four = new OnnxDecoder(_dir.File("fp32"));
         using var genai = new OnnxDecoder(_dir.File("genai"));
 
-        // Causal prefill: the graph builds the mask from an all-ones 2D mask.
-        var a = four.Step(Prompt, Positions(0, Prompt.Length), Logits.Causal(0, Prompt.Length));
-        var b = genai.StepGenAi(Prompt, Positions(0, Prompt.Length), Enumerable.Repeat(1L, Prompt.Length).ToArray());
-        for (int i = 0; i < Prompt.Length; i++) Assert.That(Logits.RelativeMaxDiff(b[i], a[i]), Is.LessThan(1e-5), $"prefill row {i}");
-
-        // A decode step with past, and a 2-token step whose causal part the graph must add itself.
-        a = four.Step([5, 6], [7, 8], Logits.Causal(7, 2));
-        b = genai.StepGenAi([5, 6], [7, 8], Enumerable.Repeat(1L, 9).ToArray());
-        for (int i = 0; i < 2; i++) Assert.That(Logits.RelativeMaxDiff(b[i], a[i]), Is.LessThan(1e-5), $"cached row {i}");
+        AssertPrefillAndCachedStepMatch(four, genai);
 
         // Padding: a 0 in the 2D mask hides that key, like a -1e9 column in the 4D mask.
         four.Reset();
         genai.Reset();
         var padded4d = Logits.Causal(0, 4);
         for (int i = 0; i < 4; i++) padded4d[i, 1] = i == 1 ? 0 : -1e9f; // row 1 keeps itself only
-        a = four.Step([1, 40, 41, 42], [0, 1, 2, 3], padded4d);
-        b = genai.StepGenAi([1, 40, 41, 42], [0, 1, 2, 3], [1, 0, 1, 1]);
+        var a = four.Step([1, 40, 41, 42], [0, 1, 2, 3], padded4d);
+        var b = genai.StepGenAi([1, 40, 41, 42], [0, 1, 2, 3], [1, 0, 1, 1]);
         foreach (int i in new[] { 0, 2, 3 }) Assert.That(Logits.RelativeMaxDiff(b[i], a[i]), Is.LessThan(1e-5), $"padded row {i}");
 
         var config = JsonNode.Parse(File.ReadAllText(_dir.File("genai/genai_config.json")))!;
@@ -132,12 +124,7 @@ public class ExportVariantTests
         Assert.That(File.ReadAllText(_dir.File("genai-gqa/model.onnx")), Does.Contain("GroupQueryAttention"));
         using var four = new OnnxDecoder(_dir.File("fp32"));
         using var genai = new OnnxDecoder(_dir.File("genai-gqa"));
-        var a = four.Step(Prompt, Positions(0, Prompt.Length), Logits.Causal(0, Prompt.Length));
-        var b = genai.StepGenAi(Prompt, Positions(0, Prompt.Length), Enumerable.Repeat(1L, Prompt.Length).ToArray());
-        for (int i = 0; i < Prompt.Length; i++) Assert.That(Logits.RelativeMaxDiff(b[i], a[i]), Is.LessThan(1e-5), $"prefill row {i}");
-        a = four.Step([5, 6], [7, 8], Logits.Causal(7, 2));
-        b = genai.StepGenAi([5, 6], [7, 8], Enumerable.Repeat(1L, 9).ToArray());
-        for (int i = 0; i < 2; i++) Assert.That(Logits.RelativeMaxDiff(b[i], a[i]), Is.LessThan(1e-5), $"cached row {i}");
+        AssertPrefillAndCachedStepMatch(four, genai);
         var config = JsonNode.Parse(File.ReadAllText(_dir.File("genai-gqa/genai_config.json")))!;
         Assert.That((bool?)config["search"]!["past_present_share_buffer"], Is.True);
     }
@@ -173,5 +160,19 @@ public class ExportVariantTests
                 var row = Enumerable.Range(0, m.VocabSize).Select(v => logits[b, i, v]).ToArray();
                 Assert.That(Logits.RelativeMaxDiff(row, expected[b][i]), Is.LessThan(1e-5), $"batch {b} row {i}");
             }
+    }
+
+    /// <summary>
+    /// A 2D-mask (genai) graph equals the 4D-mask graph on a causal prefill (the graph builds the mask from an all-ones
+    /// 2D mask), then on a 2-token step with past whose causal part the graph must add itself.
+    /// </summary>
+    private static void AssertPrefillAndCachedStepMatch(OnnxDecoder four, OnnxDecoder genai)
+    {
+        var a = four.Step(Prompt, Positions(0, Prompt.Length), Logits.Causal(0, Prompt.Length));
+        var b = genai.StepGenAi(Prompt, Positions(0, Prompt.Length), Enumerable.Repeat(1L, Prompt.Length).ToArray());
+        for (int i = 0; i < Prompt.Length; i++) Assert.That(Logits.RelativeMaxDiff(b[i], a[i]), Is.LessThan(1e-5), $"prefill row {i}");
+        a = four.Step([5, 6], [7, 8], Logits.Causal(7, 2));
+        b = genai.StepGenAi([5, 6], [7, 8], Enumerable.Repeat(1L, 9).ToArray());
+        for (int i = 0; i < 2; i++) Assert.That(Logits.RelativeMaxDiff(b[i], a[i]), Is.LessThan(1e-5), $"cached row {i}");
     }
 }

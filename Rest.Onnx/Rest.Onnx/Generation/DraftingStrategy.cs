@@ -83,10 +83,11 @@ public abstract class DraftingStrategy
     private sealed class HybridStrategy(RestDatastore[] stores) : DraftingStrategy
     {
         public override string Name => "hybrid";
+        private readonly RestStrategy _rest = new(stores);
+
+        // Prompt lookup's and REST's own sources, merged by odds.
         internal override IDraftSource CreateSource(DraftOptions options, RestModel model)
-            => new MergedDraftSource(options.CandidateBudget,
-                new PromptLookupDraftSource(options, model.Calibration("promptlookup")),
-                new DatastoreDraftSource(Readers(stores), options, model.Calibration("datastore")));
+            => new MergedDraftSource(options.CandidateBudget, PromptLookup.CreateSource(options, model), _rest.CreateSource(options, model));
     }
 
     private sealed class CustomStrategy(IDraftSource source) : DraftingStrategy
