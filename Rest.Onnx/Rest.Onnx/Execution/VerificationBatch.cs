@@ -14,9 +14,6 @@ internal static class VerificationBatch
     /// <summary>Value written where attention is masked (additive mask).</summary>
     public const float MaskedValue = -1e9f;
 
-    /// <summary>Rows of the batch: the tree's nodes plus the root.</summary>
-    public static int RowCount(DraftTree tree) => tree.Count + 1;
-
     /// <summary>
     /// Fills ids, positions and mask for the root token plus <paramref name="tree"/>.
     /// <paramref name="mask"/> is row-major [rows, pastLength + rows]; row r may attend to every cached
