@@ -19,8 +19,12 @@ internal static class PrepareCommand
     /// <summary>Longest prompt in tokens, so prompt + 128 new tokens fits the demo model's 256-token context.</summary>
     public const int MaxPromptTokens = 128;
 
-    /// <summary>Context prompts wanted (a second file, so the 80 short prompts stay as they were).</summary>
-    public const int ContextPromptCount = 80;
+    /// <summary>
+    /// Context prompts wanted: as many as HumanEval has problems (164), so the file stands in for HumanEval's prompts
+    /// (a second file, so the 80 short prompts stay as they were). Every def with a docstring that has context is
+    /// taken; the held-out files have too few of them, so defs without one (ending with the signature) fill the rest.
+    /// </summary>
+    public const int ContextPromptCount = 164;
 
     /// <summary>
     /// Longest context prompt in tokens: HumanEval-like lengths (its prompts run to about 550 tokens with this
@@ -88,8 +92,8 @@ internal static class PrepareCommand
 
         var prompts = WriteDevPrompts(corpus, tokenizer, promptsPath);
         stdout.WriteLine($"{prompts} dev prompts -> {promptsPath}");
-        var (count, shortest, median, longest) = WriteContextPrompts(corpus, tokenizer, contextPath);
-        stdout.WriteLine($"{count} context dev prompts ({shortest}..{longest} tokens, median {median}) -> {contextPath}");
+        var (count, candidates, shortest, median, longest) = WriteContextPrompts(corpus, tokenizer, contextPath);
+        stdout.WriteLine($"{count} context dev prompts from {candidates} candidates ({shortest}..{longest} tokens, median {median}) -> {contextPath}");
         return Cli.Success;
     }
 
@@ -126,12 +130,18 @@ internal static class PrepareCommand
         return count;
     }
 
-    private static (int Count, int Shortest, int Median, int Longest) WriteContextPrompts(DemoCorpus corpus, TextTokenizer tokenizer, string path)
+    private static (int Count, int Candidates, int Shortest, int Median, int Longest) WriteContextPrompts(DemoCorpus corpus, TextTokenizer tokenizer, string path)
     {
         var candidates = new List<ContextDevPrompt>();
         foreach (var file in corpus.HeldOut)
-            candidates.AddRange(DevPromptExtractor.ExtractWithContext(file.ReadText(), file.RelativePath, t => tokenizer.Encode(t).Length, MaxContextPromptTokens));
-        var selected = DevPromptExtractor.SelectEvenly(candidates, ContextPromptCount);
+            candidates.AddRange(DevPromptExtractor.ExtractWithContext(file.ReadText(), file.RelativePath, t => tokenizer.Encode(t).Length, MaxContextPromptTokens, requireDocstring: false));
+        var documented = candidates.Where(p => p.HasDocstring).ToList();
+        var signatureOnly = candidates.Where(p => !p.HasDocstring).ToList();
+        var fill = DevPromptExtractor.SelectEvenly(signatureOnly, Math.Max(0, ContextPromptCount - documented.Count));
+        // In corpus order: every documented candidate, and signature-only ones spread evenly to make up the count.
+        var keep = documented.Concat(fill).ToHashSet();
+        var selected = candidates.Where(keep.Contains).ToList();
+        if (selected.Count > ContextPromptCount) selected = [.. DevPromptExtractor.SelectEvenly(selected, ContextPromptCount)];
         var builder = new StringBuilder();
         foreach (var prompt in selected)
         {
@@ -142,6 +152,7 @@ internal static class PrepareCommand
                 // contextLine: where the prompt starts.
                 source = new { file = prompt.File, line = prompt.DefLine },
                 kind = "context",
+                docstring = prompt.HasDocstring,
                 contextLine = prompt.Line,
                 contextBlocks = prompt.ContextBlocks,
             }, s_readable));
@@ -149,7 +160,7 @@ internal static class PrepareCommand
         }
         WriteText(path, builder.ToString());
         var lengths = selected.Select(p => tokenizer.Encode(p.Prompt).Length).Order().ToList();
-        return lengths.Count == 0 ? (0, 0, 0, 0) : (lengths.Count, lengths[0], lengths[lengths.Count / 2], lengths[^1]);
+        return lengths.Count == 0 ? (0, candidates.Count, 0, 0, 0) : (lengths.Count, candidates.Count, lengths[0], lengths[lengths.Count / 2], lengths[^1]);
     }
 
     private static void WriteText(string path, string text)

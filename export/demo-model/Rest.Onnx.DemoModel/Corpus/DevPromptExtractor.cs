@@ -18,7 +18,13 @@ public static partial class DevPromptExtractor
     private static partial Regex DefLine();
 
     /// <summary>All signature+docstring prompts in one file's text, in order.</summary>
-    public static IEnumerable<DevPrompt> Extract(string text, string file)
+    /// <param name="text">The file's text.</param>
+    /// <param name="file">Relative path, for the prompt's source.</param>
+    /// <param name="requireDocstring">
+    /// When false, a def whose body starts without a docstring also gives a prompt: its signature alone
+    /// (<see cref="DevPrompt.HasDocstring"/> false).
+    /// </param>
+    public static IEnumerable<DevPrompt> Extract(string text, string file, bool requireDocstring = true)
     {
         ArgumentNullException.ThrowIfNull(text);
         var lines = text.Split('\n');
@@ -35,7 +41,12 @@ public static partial class DevPromptExtractor
             var quote = first.StartsWith("\"\"\"", StringComparison.Ordinal) || first.StartsWith("r\"\"\"", StringComparison.Ordinal) ? "\"\"\""
                 : first.StartsWith("'''", StringComparison.Ordinal) || first.StartsWith("r'''", StringComparison.Ordinal) ? "'''"
                 : null;
-            if (quote is null) continue;
+            if (quote is null)
+            {
+                // Signature only: the body must start right after it (not a blank line, not the end of the file).
+                if (!requireDocstring && first.Length > 0) yield return new DevPrompt(string.Join('\n', lines[i..docStart]) + "\n", file, i + 1, HasDocstring: false);
+                continue;
+            }
             var afterOpen = first[(first.IndexOf(quote, StringComparison.Ordinal) + 3)..];
             var docEnd = docStart;
             if (!afterOpen.Contains(quote, StringComparison.Ordinal))
@@ -64,12 +75,13 @@ public static partial class DevPromptExtractor
     /// <param name="file">Relative path, for the prompt's source.</param>
     /// <param name="countTokens">The model's token count of a text.</param>
     /// <param name="maxTokens">Longest context prompt in tokens.</param>
-    public static IEnumerable<ContextDevPrompt> ExtractWithContext(string text, string file, Func<string, int> countTokens, int maxTokens)
+    /// <param name="requireDocstring">When false, defs without a docstring are targets too (see <see cref="Extract"/>).</param>
+    public static IEnumerable<ContextDevPrompt> ExtractWithContext(string text, string file, Func<string, int> countTokens, int maxTokens, bool requireDocstring = true)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(countTokens);
         var lines = text.Split('\n');
-        foreach (var target in Extract(text, file))
+        foreach (var target in Extract(text, file, requireDocstring))
         {
             var def = target.Line - 1;
             var indent = Indentation(lines[def]);
@@ -91,7 +103,7 @@ public static partial class DevPromptExtractor
             }
             if (best < 0) continue;
             var prompt = string.Join('\n', lines[best..def]) + "\n" + target.Prompt;
-            yield return new ContextDevPrompt(prompt, file, best + 1, target.Line, blocks);
+            yield return new ContextDevPrompt(prompt, file, best + 1, target.Line, blocks, target.HasDocstring);
         }
     }
 
