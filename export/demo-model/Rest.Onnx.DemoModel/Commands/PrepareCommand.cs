@@ -16,7 +16,10 @@ internal static class PrepareCommand
     /// <summary>Dev prompts wanted; the extractor spreads them evenly over all held-out candidates.</summary>
     public const int DevPromptCount = 80;
 
-    /// <summary>Longest prompt in tokens, so prompt + 128 new tokens fits the demo model's 256-token context.</summary>
+    /// <summary>
+    /// Longest prompt in tokens, so prompt + 128 new tokens fitted the first demo model's 256-token context (kept with
+    /// v2's 1,024 positions, so the short prompts and the figures measured on them stay as they were).
+    /// </summary>
     public const int MaxPromptTokens = 128;
 
     /// <summary>
