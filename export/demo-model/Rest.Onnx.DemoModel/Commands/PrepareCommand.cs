@@ -138,13 +138,11 @@ internal static class PrepareCommand
         var candidates = new List<ContextDevPrompt>();
         foreach (var file in corpus.HeldOut)
             candidates.AddRange(DevPromptExtractor.ExtractWithContext(file.ReadText(), file.RelativePath, t => tokenizer.Encode(t).Length, MaxContextPromptTokens, requireDocstring: false));
-        var documented = candidates.Where(p => p.HasDocstring).ToList();
-        var signatureOnly = candidates.Where(p => !p.HasDocstring).ToList();
-        var fill = DevPromptExtractor.SelectEvenly(signatureOnly, Math.Max(0, ContextPromptCount - documented.Count));
-        // In corpus order: every documented candidate, and signature-only ones spread evenly to make up the count.
-        var keep = documented.Concat(fill).ToHashSet();
-        var selected = candidates.Where(keep.Contains).ToList();
-        if (selected.Count > ContextPromptCount) selected = [.. DevPromptExtractor.SelectEvenly(selected, ContextPromptCount)];
+        // In corpus order: every documented candidate, and signature-only ones spread evenly to make up the count
+        // (more documented ones than wanted are spread evenly themselves).
+        var documented = candidates.Count(p => p.HasDocstring);
+        var fill = DevPromptExtractor.SelectEvenly([.. candidates.Where(p => !p.HasDocstring)], Math.Max(0, ContextPromptCount - documented)).ToHashSet();
+        var selected = DevPromptExtractor.SelectEvenly([.. candidates.Where(p => p.HasDocstring || fill.Contains(p))], ContextPromptCount);
         var builder = new StringBuilder();
         foreach (var prompt in selected)
         {
