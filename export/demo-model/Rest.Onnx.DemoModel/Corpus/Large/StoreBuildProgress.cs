@@ -29,8 +29,9 @@ public sealed class StoreBuildProgress(TextWriter log, string label, long expect
         }
         if (value.Phase == _phase)
         {
+            // A shard's sort ends with a Reading report; a new bar only once documents come again.
             if (value.Phase == DatastoreBuildPhase.Reading)
-                _bar?.Report(value.Tokens, $"{value.Documents:N0} documents, {value.TokensPerSecond / 1e6:F2} M tokens/s");
+                (_bar ??= new ProgressBar(log, label, expectedTokens, "tokens")).Report(value.Tokens, $"{value.Documents:N0} documents, {value.TokensPerSecond / 1e6:F2} M tokens/s");
             return;
         }
         var previous = _phase;
@@ -46,9 +47,6 @@ public sealed class StoreBuildProgress(TextWriter log, string label, long expect
                 break;
             case DatastoreBuildPhase.Writing:
                 _bar = new ProgressBar(log, "write", 0, "tokens, suffix array, checksums");
-                break;
-            case DatastoreBuildPhase.Reading:
-                _bar = new ProgressBar(log, label, expectedTokens, "tokens");
                 break;
             default:
                 _bar = null;
