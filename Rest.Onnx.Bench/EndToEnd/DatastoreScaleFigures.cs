@@ -51,7 +51,12 @@ internal sealed record ScaleResult(string PromptSet, string Config, double MeanA
 /// </summary>
 internal static class DatastoreScaleFigures
 {
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    private static readonly JsonSerializerOptions s_json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     public static int Run(DatastoreScaleOptions options, TextWriter log)
     {
