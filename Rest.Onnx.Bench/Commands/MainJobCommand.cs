@@ -17,7 +17,7 @@ internal static class MainJobCommand
         var model = new Option<string>("--model") { Description = "HF Llama checkpoint folder (exported on first use) or exported folder (rest-model.json) [default: the demo model]", HelpName = "PATH" };
         var datastore = new Option<string>("--datastore") { Description = "datastore to draft from [default: demo datastore, built on first use]", HelpName = "FILE" };
         var datastoreSize = Cli.Choice("--datastore-size",
-            "without --datastore: small = the standard library (3.3M tokens, .cache/demo); large = 100M tokens of Debian packages' Python (rest-demo-model corpus-large; built once into .cache/large)",
+            "without --datastore: small = the standard library (3.3M tokens, .cache/demo); large = 100M tokens of Debian packages' Python in the demo tokenizer (rest-demo-model corpus-large; built once into .cache/large)",
             "small", ("small", false), ("large", true));
         var corpus = new Option<string[]>("--corpus") { Description = "extra *.py files/folders for the demo datastore (repeatable)", HelpName = "PATH", Arity = ArgumentArity.OneOrMore };
         var prompts = new Option<string>("--prompts") { Description = "JSONL with a \"prompt\" field per line [default: demo dev prompts]", HelpName = "FILE" };

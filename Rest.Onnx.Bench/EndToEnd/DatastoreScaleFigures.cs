@@ -63,12 +63,7 @@ internal static class DatastoreScaleFigures
         var output = options.Output ?? Path.Combine(RepositoryPaths.Root, "artifacts", "datastore-scale");
         Directory.CreateDirectory(output);
         var tokenizer = TextTokenizer.Load(DemoModelPaths.Tokenizer);
-        var large = LargeCorpus.Ensure(new LargeCorpusOptions
-        {
-            Folder = RepositoryPaths.LargeCache,
-            Tokenizer = DemoModelPaths.Tokenizer,
-            PromptFiles = [DemoModelPaths.DevPrompts, DemoModelPaths.ContextDevPrompts],
-        }, log);
+        var large = DemoAssets.EnsureLargeDatastore(log);
         var manifest = LargeCorpus.TryReadManifest(RepositoryPaths.LargeCache);
 
         var stores = new List<(string Name, string Path, double BuildSeconds, long PeakBytes)>();

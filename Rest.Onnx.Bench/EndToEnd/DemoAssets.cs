@@ -1,6 +1,8 @@
 using System.IO.Hashing;
 using Rest.Onnx.Datastore.Building;
+using Rest.Onnx.DemoModel;
 using Rest.Onnx.DemoModel.Corpus;
+using Rest.Onnx.DemoModel.Corpus.Large;
 using Rest.Onnx.Export;
 using Rest.Onnx.Tokenization;
 using Rest.Onnx.Manifest;
@@ -9,7 +11,7 @@ namespace Rest.Onnx.Bench.EndToEnd;
 
 /// <summary>
 /// Makes what the main job runs on: the exported model (and its onnxruntime-genai variant) and the demo
-/// datastore, each cached under the cache folder with a stamp of its inputs, rebuilt only when the inputs change.
+/// datastores (small and large), each cached under the cache folder with a stamp of its inputs, rebuilt only when the inputs change.
 /// </summary>
 internal static class DemoAssets
 {
@@ -49,6 +51,18 @@ internal static class DemoAssets
         File.WriteAllText(Path.Combine(target, StampFile), stamp);
         return target;
     }
+
+    /// <summary>
+    /// The large demo datastore (<c>rest-demo-model corpus-large</c> with its defaults: demo tokenizer, both dev-prompt
+    /// files excluded), built into <c>.cache/large</c> unless its manifest shows the same inputs. Always the demo
+    /// tokenizer: a store for another model's tokenizer would replace the cached 100M-token build.
+    /// </summary>
+    public static string EnsureLargeDatastore(TextWriter log) => LargeCorpus.Ensure(new LargeCorpusOptions
+    {
+        Folder = RepositoryPaths.LargeCache,
+        Tokenizer = DemoModelPaths.Tokenizer,
+        PromptFiles = [DemoModelPaths.DevPrompts, DemoModelPaths.ContextDevPrompts],
+    }, log);
 
     /// <summary>
     /// Builds (or reuses) the demo datastore: the non-held-out files of the demo corpus plus any extra

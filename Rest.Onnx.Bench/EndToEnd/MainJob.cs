@@ -3,8 +3,6 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Rest.Onnx.Bench.Reporting;
 using Rest.Onnx.Datastore.Search;
-using Rest.Onnx.DemoModel;
-using Rest.Onnx.DemoModel.Corpus.Large;
 using Rest.Onnx.Export;
 using Rest.Onnx.Tokenization;
 using Rest.Onnx.Manifest;
@@ -100,12 +98,7 @@ internal static class MainJob
         }
 
         var datastorePath = options.Datastore ?? (options.LargeDatastore
-            ? LargeCorpus.Ensure(new LargeCorpusOptions
-            {
-                Folder = RepositoryPaths.LargeCache,
-                Tokenizer = tokenizer.SourcePath,
-                PromptFiles = [DemoModelPaths.DevPrompts, DemoModelPaths.ContextDevPrompts],
-            }, log)
+            ? DemoAssets.EnsureLargeDatastore(log)
             : DemoAssets.EnsureDemoDatastore(cache, tokenizer, options.ExtraCorpus, log));
         using var model = RestModel.Load(exported, new ModelOptions
         {
