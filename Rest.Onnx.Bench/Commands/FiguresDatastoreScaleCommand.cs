@@ -35,13 +35,14 @@ internal static class FiguresDatastoreScaleCommand
         var sets = FigureOptions.ChoiceList("--prompt-sets", "prompt sets: context (164, 256 new tokens), short (80, 128 new tokens) [default: context,short]",
             ("context", "context"), ("short", "short"));
         var promptCount = new Option<int?>("--prompt-count") { Description = "first N prompts of each set [default: all]", HelpName = "N" }.InRange(1, int.MaxValue);
+        var maxNewTokens = new Option<int?>("--max-new-tokens") { Description = "new tokens per prompt in every set [default: context 256, short 128]", HelpName = "N" }.InRange(1, int.MaxValue);
         var budgets = Cli.PositiveIntList("--budgets", "draft budgets for REST and hybrid [default: 64,auto]", ("auto", DraftOptions.AutoBudget));
         var warmup = new Option<int>("--warmup") { Description = "warm-up prompts per run", HelpName = "N", DefaultValueFactory = _ => defaults.Warmup }.InRange(0, int.MaxValue);
         var output = new Option<string>("--out") { Description = "report folder [default: artifacts/datastore-scale]", HelpName = "DIR" };
         var command = new Command("datastore-scale",
             "MAT, speedup over greedy and draft-step p50/p99 by datastore size: nested prefixes of the large corpus (rest-demo-model corpus-large) and the stdlib store")
         {
-            sizes, noSmall, sets, promptCount, budgets, warmup, output,
+            sizes, noSmall, sets, promptCount, maxNewTokens, budgets, warmup, output,
         };
         command.SetAction(p => DatastoreScaleFigures.Run(defaults with
         {
@@ -49,6 +50,7 @@ internal static class FiguresDatastoreScaleCommand
             Small = !p.GetValue(noSmall),
             PromptSets = p.ValueOr(sets, [.. defaults.PromptSets]),
             PromptCount = p.GetValue(promptCount) ?? 0,
+            MaxNewTokens = p.GetValue(maxNewTokens) ?? 0,
             Budgets = p.ValueOr(budgets, [.. defaults.Budgets]),
             Warmup = p.GetValue(warmup),
             Output = p.GetValue(output),

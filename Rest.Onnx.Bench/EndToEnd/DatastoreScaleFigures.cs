@@ -7,6 +7,7 @@ using Rest.Onnx.Bench.Reporting;
 using Rest.Onnx.Datastore.Reading;
 using Rest.Onnx.Datastore.Search;
 using Rest.Onnx.DemoModel;
+using Rest.Onnx.DemoModel.Corpus;
 using Rest.Onnx.DemoModel.Corpus.Large;
 using Rest.Onnx.Tokenization;
 
@@ -27,6 +28,9 @@ internal sealed record DatastoreScaleOptions
     /// <summary>First N prompts of each set (0 = all).</summary>
     public int PromptCount { get; init; }
 
+    /// <summary>New tokens per prompt in every set (0 = the set's own: context 256, short 128).</summary>
+    public int MaxNewTokens { get; init; }
+
     public IReadOnlyList<int> Budgets { get; init; } = [64, DraftOptions.AutoBudget];
 
     public int Warmup { get; init; } = 2;
@@ -36,7 +40,8 @@ internal sealed record DatastoreScaleOptions
 }
 
 /// <summary>One store of the figure and what drafting from it did.</summary>
-internal sealed record ScaleRow(string Store, long Tokens, long Documents, long FileBytes, double BuildSeconds, double BuildTokensPerSecond, long BuildPeakBytes,
+/// <param name="Build">How the store was built (null when its build left no figures).</param>
+internal sealed record ScaleRow(string Store, long Tokens, long Documents, long FileBytes, StoreBuildFigures? Build,
     double OpenMs, double DraftP50Ms, double DraftP99Ms, int DraftSteps, IReadOnlyList<ScaleResult> Results);
 
 /// <summary>One config on one prompt set.</summary>
@@ -66,47 +71,42 @@ internal static class DatastoreScaleFigures
         var large = DemoAssets.EnsureLargeDatastore(log);
         var manifest = LargeCorpus.TryReadManifest(RepositoryPaths.LargeCache);
 
-        var stores = new List<(string Name, string Path, double BuildSeconds, long PeakBytes)>();
+        var stores = new List<(string Name, string Path, StoreBuildFigures? Build)>();
         if (options.Small)
         {
             var path = DemoAssets.EnsureDemoDatastore(RepositoryPaths.DefaultCache, tokenizer, [], log);
-            stores.Add(("stdlib (small)", path, double.NaN, 0));
+            stores.Add(("stdlib (small)", path, StoreBuildFigures.TryRead(path)));
         }
         using (var source = DatastoreReader.Open(large))
         {
+            // The large store is the shortest prefix of its order holding its target, so any size from the target up is all of it.
+            var whole = Math.Min(source.TokenCount, manifest?.TokensTarget ?? long.MaxValue);
             foreach (var size in options.Sizes.Order())
             {
-                if (size >= source.TokenCount)
+                if (size >= whole)
                 {
-                    stores.Add((Label(source.TokenCount), large, manifest?.Store.BuildSeconds ?? double.NaN, manifest?.Store.PeakMemoryBytes ?? 0));
+                    stores.Add((Label(source.TokenCount), large, StoreBuildFigures.TryRead(large) ?? (manifest is { Store: var m }
+                        ? new StoreBuildFigures(m.Tokens, m.BuildSeconds, m.SuffixArraySeconds, m.PeakMemoryBytes) : null)));
                     continue;
                 }
                 var path = Path.Combine(RepositoryPaths.LargeCache, $"prefix-{size}.restds");
-                double seconds = double.NaN;
-                long peak = 0;
-                if (!File.Exists(path) || File.GetLastWriteTimeUtc(path) < File.GetLastWriteTimeUtc(large))
-                {
-                    ProcessMemory.ResetPeak();
-                    var clock = Stopwatch.StartNew();
-                    using (var progress = new StoreBuildProgress(log, $"prefix {Label(size)}", size))
-                        StorePrefix.Build(source, size, path, progress);
-                    seconds = clock.Elapsed.TotalSeconds;
-                    peak = ProcessMemory.PeakResidentBytes();
-                }
-                stores.Add((Label(size), path, seconds, peak));
+                if (StoreBuildFigures.TryRead(path) is not { } build || File.GetLastWriteTimeUtc(path) < File.GetLastWriteTimeUtc(large))
+                    build = StoreBuildFigures.Measure(path, log, $"prefix {Label(size)}", size, progress => StorePrefix.Build(source, size, path, progress)).Figures;
+                stores.Add((Label(size), path, build));
             }
         }
 
         var rows = new List<ScaleRow>();
         var mismatch = false;
-        foreach (var (name, path, buildSeconds, peak) in stores)
+        foreach (var (name, path, build) in stores)
         {
             log.WriteLine($"== {name}: {path}");
             var results = new List<ScaleResult>();
             var contexts = new List<int[]>();
             foreach (var set in options.PromptSets)
             {
-                var (prompts, newTokens) = set == "context" ? (DemoModelPaths.ContextDevPrompts, 256) : (DemoModelPaths.DevPrompts, 128);
+                var (prompts, setTokens) = set == "context" ? (DemoModelPaths.ContextDevPrompts, 256) : (DemoModelPaths.DevPrompts, 128);
+                var newTokens = options.MaxNewTokens > 0 ? options.MaxNewTokens : setTokens;
                 var (report, plans) = MainJob.Measure(new MainJobOptions
                 {
                     Datastore = path,
@@ -126,8 +126,8 @@ internal static class DatastoreScaleFigures
             }
             using var reader = DatastoreReader.Open(path);
             var (p50, p99) = TimeDrafts(reader, contexts);
-            rows.Add(new ScaleRow(name, reader.TokenCount, reader.Shards.Sum(s => s.DocumentCount), reader.FileLength, buildSeconds,
-                double.IsNaN(buildSeconds) ? double.NaN : reader.TokenCount / buildSeconds, peak, LargeCorpus.OpenMilliseconds(path), p50, p99, contexts.Count, results));
+            rows.Add(new ScaleRow(name, reader.TokenCount, reader.Shards.Sum(s => s.DocumentCount), reader.FileLength, build,
+                LargeCorpus.OpenMilliseconds(path), p50, p99, contexts.Count, results));
             log.WriteLine(Table(rows));
             Write(output, rows, options, manifest);
         }
@@ -177,14 +177,15 @@ internal static class DatastoreScaleFigures
     {
         var columns = rows.SelectMany(r => r.Results).Select(r => (r.PromptSet, r.Config)).Distinct().ToList();
         var sb = new StringBuilder();
-        sb.Append("| store | tokens | size on disk | build s (M tokens/s, peak GiB) | open ms | draft p50 / p99 ms |");
+        sb.Append("| store | tokens | size on disk | build s (M tokens/s; suffix array M tokens/s; peak GiB) | open ms | draft p50 / p99 ms |");
         foreach (var (set, config) in columns) sb.Append(CultureInfo.InvariantCulture, $" {set}: {config} MAT, speedup |");
         sb.AppendLine().Append("|---|---:|---:|---:|---:|---:|");
         foreach (var _ in columns) sb.Append("---:|");
         sb.AppendLine();
         foreach (var r in rows)
         {
-            var build = double.IsNaN(r.BuildSeconds) ? "-" : $"{F(r.BuildSeconds, "F1")} ({F(r.BuildTokensPerSecond / 1e6)}, {F(r.BuildPeakBytes / 1073741824.0)})";
+            var build = r.Build is not { } b ? "-"
+                : $"{F(b.Seconds, "F1")} ({F(b.TokensPerSecond / 1e6)}; {F(b.SuffixArrayTokensPerSecond / 1e6)}; {F(b.PeakMemoryBytes / 1073741824.0)})";
             sb.Append(CultureInfo.InvariantCulture,
                 $"| {r.Store} | {r.Tokens:N0} | {r.FileBytes / 1048576.0:F0} MiB | {build} | {F(r.OpenMs, "F3")} | {F(r.DraftP50Ms, "F3")} / {F(r.DraftP99Ms, "F3")} |");
             foreach (var (set, config) in columns)
@@ -203,7 +204,8 @@ internal static class DatastoreScaleFigures
         {
             ["date (UTC)"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
             ["machine"] = $"{Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}",
-            ["prompts"] = $"{string.Join(", ", options.PromptSets)} ({(options.PromptCount == 0 ? "all" : $"first {options.PromptCount}")}); context: 256 new tokens, short: 128",
+            ["prompts"] = $"{string.Join(", ", options.PromptSets)} ({(options.PromptCount == 0 ? "all" : $"first {options.PromptCount}")}); " +
+                (options.MaxNewTokens > 0 ? $"{options.MaxNewTokens} new tokens each" : "context: 256 new tokens, short: 128"),
             ["budgets"] = string.Join(",", options.Budgets.Select(b => b == DraftOptions.AutoBudget ? "auto" : b.ToString(CultureInfo.InvariantCulture))),
             ["draft step"] = "DatastoreSearcher.BuildDraft, exact counting, budget 64, on the prompts and every 4th prefix of their greedy outputs",
             ["large corpus"] = manifest is null ? "-" : $"{manifest.Packages.Count} Debian packages, {manifest.KeptFiles:N0} files kept of {manifest.CandidateFiles:N0}, built {manifest.Created}",

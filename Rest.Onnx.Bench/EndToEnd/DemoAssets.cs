@@ -77,20 +77,13 @@ internal static class DemoAssets
         var path = Path.Combine(cacheDir, name);
         var stamp = $"{tokenizer.Fingerprint};{files.Count};{HashText(string.Join('\n', files.Select(f => $"{f}:{new FileInfo(f).Length}")))}";
         var stampPath = path + ".stamp";
-        if (File.Exists(path) && File.Exists(stampPath) && File.ReadAllText(stampPath) == stamp) return path;
+        // Fresh only with its build figures beside it (figures datastore-scale reports them).
+        if (File.Exists(stampPath) && File.ReadAllText(stampPath) == stamp && StoreBuildFigures.TryRead(path) is not null) return path;
 
         log.WriteLine($"Building the demo datastore from {files.Count} files ({corpus.HeldOut.Count} held-out files excluded) ...");
         Directory.CreateDirectory(cacheDir);
-        var lastReport = TimeSpan.Zero;
-        var progress = new Progress<DatastoreBuildProgress>(p =>
-        {
-            if (p.Phase != DatastoreBuildPhase.Reading || p.Elapsed - lastReport > TimeSpan.FromSeconds(2))
-            {
-                lastReport = p.Elapsed;
-                log.WriteLine($"  {p.Phase}: {p.Files} files, {p.Tokens:N0} tokens, {p.TokensPerSecond / 1e3:F0}k tokens/s");
-            }
-        });
-        var summary = CorpusBuilder.Build(path, files, new CorpusOptions { Format = CorpusFormat.Text },
+        var (summary, build) = StoreBuildFigures.Measure(path, log, "demo datastore", 0, progress => CorpusBuilder.Build(
+            path, files, new CorpusOptions { Format = CorpusFormat.Text },
             new DatastoreBuildOptions
             {
                 VocabularySize = tokenizer.VocabularySize,
@@ -98,8 +91,9 @@ internal static class DemoAssets
                 TokenizerFingerprint = tokenizer.Fingerprint,
                 Description = $"demo corpus {corpus.Root} (non-held-out){(extraCorpus.Count > 0 ? " + " + string.Join(", ", extraCorpus) : "")}",
             },
-            tokenizer, progress);
-        log.WriteLine($"  {summary.Tokens:N0} tokens in {summary.Documents} documents, {summary.FileLength / 1e6:F1} MB, {summary.Elapsed.TotalSeconds:F1} s");
+            tokenizer, progress));
+        log.WriteLine($"  {summary.Tokens:N0} tokens in {summary.Documents} documents, {summary.FileLength / 1e6:F1} MB, {build.Seconds:F1} s " +
+            $"(suffix array {build.SuffixArrayTokensPerSecond / 1e6:F2} M tokens/s, peak memory {build.PeakMemoryBytes / 1073741824.0:F2} GiB)");
         File.WriteAllText(stampPath, stamp);
         return path;
     }

@@ -30,6 +30,7 @@ public class CorpusLargeCommandTests
     [TestCase("--sizes", "3G")]
     [TestCase("--prompt-sets", "long")]
     [TestCase("--prompt-count", "0")]
+    [TestCase("--max-new-tokens", "0")]
     public void DatastoreScaleBadValuesAreUsageErrors(string option, string value)
     {
         var (code, error) = Run(BenchTool.Run, "figures", "datastore-scale", option, value);

@@ -114,27 +114,21 @@ public static class LargeCorpus
 
         // 3. Tokenize and build: the shortest prefix of the kept files holding the target.
         var storePath = Path.Combine(folder, StoreFileName);
-        ProcessMemory.ResetPeak();
-        DatastoreBuildSummary summary;
-        TimeSpan sortTime;
-        using (var progress = new StoreBuildProgress(log, "tokenize", options.TokensTarget))
-        {
-            summary = CorpusBuilder.Build(storePath, [.. kept.Select(i => candidates[i].FullPath)],
-                new CorpusOptions { Format = CorpusFormat.Text, SkipInvalidText = true, MaxTokens = options.TokensTarget },
-                new DatastoreBuildOptions
-                {
-                    VocabularySize = tokenizer.VocabularySize,
-                    Separator = tokenizer.EosId,
-                    TokenizerFingerprint = tokenizer.Fingerprint,
-                    Description = $"large demo corpus: *.py of {options.Packages.Count} Debian packages, CorpusExclusion, order by XxHash3(package/path), first {options.TokensTarget:N0} tokens",
-                },
-                tokenizer, progress);
-            sortTime = progress.SuffixArrayTime;
-        }
-        var peak = ProcessMemory.PeakResidentBytes();
+        var (summary, build) = StoreBuildFigures.Measure(storePath, log, "tokenize", options.TokensTarget, progress => CorpusBuilder.Build(
+            storePath, [.. kept.Select(i => candidates[i].FullPath)],
+            new CorpusOptions { Format = CorpusFormat.Text, SkipInvalidText = true, MaxTokens = options.TokensTarget },
+            new DatastoreBuildOptions
+            {
+                VocabularySize = tokenizer.VocabularySize,
+                Separator = tokenizer.EosId,
+                TokenizerFingerprint = tokenizer.Fingerprint,
+                Description = $"large demo corpus: *.py of {options.Packages.Count} Debian packages, CorpusExclusion, order by XxHash3(package/path), first {options.TokensTarget:N0} tokens",
+            },
+            tokenizer, progress));
         if (summary.Tokens < options.TokensTarget)
         {
             File.Delete(storePath);
+            File.Delete(StoreBuildFigures.PathFor(storePath));
             throw new InvalidOperationException(
                 $"The {options.Packages.Count} packages give only {summary.Tokens:N0} tokens after exclusions, below the target of {options.TokensTarget:N0}; add packages or lower the target.");
         }
@@ -158,8 +152,8 @@ public static class LargeCorpus
             CandidateFiles = candidates.Count,
             KeptFiles = kept.Count,
             KeptBytes = keptBytes,
-            Store = new StoreFigures(storePath, summary.Tokens, summary.Documents, summary.FileLength, summary.Elapsed.TotalSeconds, sortTime.TotalSeconds,
-                summary.Tokens / summary.Elapsed.TotalSeconds, sortTime > TimeSpan.Zero ? summary.Tokens / sortTime.TotalSeconds : 0, peak, OpenMilliseconds(storePath)),
+            Store = new StoreFigures(storePath, summary.Tokens, summary.Documents, summary.FileLength, build.Seconds, build.SuffixArraySeconds,
+                build.TokensPerSecond, build.SuffixArrayTokensPerSecond, build.PeakMemoryBytes, OpenMilliseconds(storePath)),
         };
         File.WriteAllText(Path.Combine(folder, ManifestFileName), JsonSerializer.Serialize(manifest, s_json) + "\n");
         var s = manifest.Store;

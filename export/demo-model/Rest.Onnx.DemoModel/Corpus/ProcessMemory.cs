@@ -1,4 +1,4 @@
-namespace Rest.Onnx.DemoModel.Corpus.Large;
+namespace Rest.Onnx.DemoModel.Corpus;
 
 /// <summary>The process's peak resident memory, as Linux counts it (VmHWM in /proc/self/status): what a build really held, native memory included.</summary>
 public static class ProcessMemory

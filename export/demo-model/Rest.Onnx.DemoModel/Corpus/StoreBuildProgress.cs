@@ -1,6 +1,6 @@
 using Rest.Onnx.Datastore.Building;
 
-namespace Rest.Onnx.DemoModel.Corpus.Large;
+namespace Rest.Onnx.DemoModel.Corpus;
 
 /// <summary>
 /// Shows a datastore build as progress bars (adding documents against the expected token count, then the
