@@ -3,10 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 using Rest.Onnx.Bench.EndToEnd;
-using Rest.Onnx.Execution;
 using Rest.Onnx.Export;
 using Rest.Onnx.Export.Tiny;
 using Rest.Onnx.Manifest;
@@ -136,7 +133,7 @@ internal static class StepOverheadFigures
                         phases[rep] = p;
                         stepMs[rep] = o.CpuClock ? ms : Ms(p.Verification);
                     }
-                    var entry = Summarise(name, config, context, rows, bareMs, stepMs, phases, generator.Model.StepCosts);
+                    var entry = Summarise(name, config, context, rows, bareMs, stepMs, phases);
                     results.Add(entry);
                     log.WriteLine(Row(entry));
                 }
@@ -150,7 +147,7 @@ internal static class StepOverheadFigures
     }
 
     private static JsonObject Summarise(string name, ModelManifest config, int context, int rows, double[] bare, double[] step,
-        StepPhases[] phases, StepCostModel _)
+        StepPhases[] phases)
     {
         double Median(Func<StepPhases, long> f) => MedianOf([.. phases.Select(p => Ms(f(p)) * 1e3)]);
         var bareMedian = MedianOf(bare);
