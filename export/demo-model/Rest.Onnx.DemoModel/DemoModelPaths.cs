@@ -21,6 +21,9 @@ public static class DemoModelPaths
     /// <summary>The dev prompts (held-out functions to continue).</summary>
     public static string DevPrompts => Path.Combine(RepositoryRoot, "export", "demo-model", "dev-prompts.jsonl");
 
+    /// <summary>Where the exported demo model and the demo datastore are cached (<c>.cache/demo</c>, git-ignored).</summary>
+    public static string DefaultCache => Path.Combine(RepositoryRoot, ".cache", "demo");
+
     private static string FindRoot()
     {
         foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
