@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Rest.Onnx.Bench.EndToEnd;
 using Rest.Onnx.Datastore.Search;
+using Rest.Onnx.Manifest;
 
 namespace Rest.Onnx.Bench.Commands;
 
@@ -33,11 +34,13 @@ internal static class MainJobCommand
             DefaultValueFactory = _ => defaults.MinShare,
         }.InRange(0.0, 1.0);
         var ep = Cli.Choice("--ep", "execution provider", defaults.ExecutionProvider, ("cpu", "cpu"), ("cuda", "cuda"), ("auto", "auto"));
-        var threads = new Option<int>("--threads") { Description = "intra-op threads (0: ONNX Runtime's choice)", HelpName = "N", DefaultValueFactory = _ => defaults.Threads }.InRange(0, 1024);
+        var threads = new Option<int>("--threads") { Description = "intra-op threads of both engines, pinned equal (0: one per core)", HelpName = "N", DefaultValueFactory = _ => defaults.Threads }.InRange(0, 1024);
+        var variant = Cli.Choice("--variant", "graph variant the demo checkpoint is exported in", "gqa",
+            ("gqa", GraphVariant.Gqa), ("opset23", GraphVariant.Opset23));
         var warmup = new Option<int>("--warmup") { Description = "warm-up prompts", HelpName = "N", DefaultValueFactory = _ => defaults.Warmup }.InRange(0, int.MaxValue);
         var output = new Option<string>("--out") { Description = "report folder [default: artifacts/main-job]", HelpName = "DIR" };
         var cache = new Option<string>("--cache") { Description = "cache folder for the exported model and datastore [default: .cache/demo]", HelpName = "DIR" };
-        foreach (var option in new Option[] { model, datastore, corpus, prompts, promptCount, maxNewTokens, truncatePrompts, strategies, budgets, noHistory, repeat, draftMode.Option, minShare, ep.Option, threads, warmup, output, cache })
+        foreach (var option in new Option[] { model, datastore, corpus, prompts, promptCount, maxNewTokens, truncatePrompts, strategies, budgets, noHistory, repeat, draftMode.Option, minShare, ep.Option, threads, variant.Option, warmup, output, cache })
             root.Add(option);
 
         root.SetAction(p => MainJob.Run(defaults with
@@ -57,6 +60,7 @@ internal static class MainJobCommand
             MinShare = p.GetValue(minShare),
             ExecutionProvider = ep.Get(p),
             Threads = p.GetValue(threads),
+            Variant = variant.Get(p),
             Warmup = p.GetValue(warmup),
             Output = p.GetValue(output),
             Cache = p.GetValue(cache),

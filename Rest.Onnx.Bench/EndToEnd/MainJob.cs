@@ -25,7 +25,9 @@ internal static class MainJob
         var output = options.Output ?? RepositoryPaths.DefaultOutput;
         Directory.CreateDirectory(cache);
 
-        var exported = DemoAssets.EnsureExported(modelPath, cache, GraphVariant.Opset23, log)!;
+        var exported = DemoAssets.EnsureExported(modelPath, cache, options.Variant, log)!;
+        // Both engines run on the same pinned intra-op threads, so the outside baseline races like for like.
+        var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
         var wantsGenAi = options.Strategies.Contains("genai");
         var genAiFolder = wantsGenAi ? DemoAssets.EnsureExported(modelPath, cache, GraphVariant.GenAI, log) : null;
         if (wantsGenAi && genAiFolder is null)
@@ -69,12 +71,12 @@ internal static class MainJob
         {
             ExecutionProvider = provider,
             MaxSequenceLength = maxLength,
-            IntraOpThreads = options.Threads,
+            IntraOpThreads = threads,
             Log = log,
         });
         using var datastore = model.OpenDatastore(datastorePath);
         using var generator = model.CreateGenerator();
-        using var genAi = genAiFolder is null ? null : new GenAiBaseline(genAiFolder, options.Threads);
+        using var genAi = genAiFolder is null ? null : new GenAiBaseline(genAiFolder, threads);
         var stopIds = model.Manifest.EosTokenIds.ToHashSet();
 
         var configs = BuildConfigs(options, datastore);
@@ -84,7 +86,8 @@ internal static class MainJob
             ["machine"] = $"{Environment.ProcessorCount} logical cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}",
             [".NET"] = RuntimeInformation.FrameworkDescription,
             ["execution provider"] = model.ExecutionProviderInUse.ToString(),
-            ["model"] = $"{modelPath} ({model.Manifest.NumLayers} layers, {model.Manifest.NumKvHeads} kv heads x {model.Manifest.HeadSize}, vocab {model.Manifest.VocabSize}, {model.Manifest.Dtype})",
+            ["intra-op threads"] = $"{threads}, pinned on both engines (ours and onnxruntime-genai; inter-op 1)",
+            ["model"] = $"{modelPath} ({model.Manifest.NumLayers} layers, {model.Manifest.NumKvHeads} kv heads x {model.Manifest.HeadSize}, vocab {model.Manifest.VocabSize}, {model.Manifest.Dtype}, {model.Manifest.GraphVariant} graph)",
             ["datastore"] = $"{datastorePath} ({datastore.TokenCount:N0} tokens)",
             ["prompts"] = $"{selection.Run} of {prompts.Count} from {options.Prompts ?? RepositoryPaths.DemoPrompts} ({selection.Truncated} left-truncated, {selection.Skipped} skipped as too long), {options.MaxNewTokens} new tokens each, greedy, {(bos is null ? "no BOS" : "BOS first")}",
             ["draft"] = $"mode {options.DraftMode}, min share {options.MinShare}, budgets {string.Join(",", options.Budgets.Select(Label))}{(options.History ? " (+history at auto)" : "")}, suffix 16..2, k 5000, continuation 10",
@@ -116,11 +119,14 @@ internal static class MainJob
             var pass = q / plans.Count;
             var (p, label, ids) = (plan.Index + pass * prompts.Count, pass == 0 ? plan.Label : $"{plan.Label} (pass {pass + 1})", plan.Ids);
             var results = new Dictionary<string, (GenerationResult Result, double Wall)>();
-            // Rotate the order per prompt so slow drift of the machine does not favour one strategy.
-            for (var c = 0; c < configs.Count; c++)
+            (int[] Tokens, TimeSpan Elapsed)? outside = null;
+            // Rotate the order per prompt (onnxruntime-genai takes its turn in it) so slow drift of the machine favours no one.
+            var slots = configs.Count + (genAi is null ? 0 : 1);
+            for (var c = 0; c < slots; c++)
             {
-                var config = configs[(c + q) % configs.Count];
-                results[config.Name] = RunOne(generator, config, ids, options.MaxNewTokens);
+                var slot = (c + q) % slots;
+                if (slot == configs.Count) outside = genAi!.Generate(ids, options.MaxNewTokens, stopIds);
+                else results[configs[slot].Name] = RunOne(generator, configs[slot], ids, options.MaxNewTokens);
             }
             var none = results["none"].Result.Tokens;
             foreach (var config in configs)
@@ -128,9 +134,8 @@ internal static class MainJob
                 var (result, wall) = results[config.Name];
                 runs.Add(Figures(p, label, config, ids.Length, result, wall, none));
             }
-            if (genAi is not null)
+            if (outside is var (tokens, elapsed))
             {
-                var (tokens, elapsed) = genAi.Generate(ids, options.MaxNewTokens, stopIds);
                 var trimmed = tokens.Length > 0 && stopIds.Contains(tokens[^1]) ? tokens[..^1] : tokens;
                 runs.Add(new RunFigures(p, label, "genai", "genai", 0, ids.Length, trimmed.Length, elapsed.TotalSeconds,
                     elapsed.TotalSeconds, trimmed.Length, double.NaN, [], 0, 0, 0, 0, trimmed.SequenceEqual(none), trimmed));
@@ -139,6 +144,8 @@ internal static class MainJob
                 configs.Select(c => $"{c.Name} {results[c.Name].Result.Statistics.MeanAcceptedTokensPerStep:F2} tok/step")));
         }
         log.WriteLine($"Measured runs took {total.Elapsed.TotalSeconds:F0} s.");
+        PrintCostCurve(model, [.. plans.Select(p => p.Ids)], log);
+        CompareWithBare(model, [.. plans.Select(p => p.Ids)], log);
 
         var report = new MainJobReport { Setup = setup, Prompts = selection, Runs = runs, Projection = projection };
         report.Write(output);
@@ -220,6 +227,32 @@ internal static class MainJob
         log.WriteLine($"Learned step cost at ~{cached} cached positions, t(rows) / t(1) with t(1) = {one * 1e3:F2} ms " +
             $"(trimmed mean of recent steps; {model.StepCosts.Samples} steps measured): " +
             string.Join(", ", rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r}: {model.StepCosts.Estimate(r, cached) / one:F2}"))));
+    }
+
+    /// <summary>
+    /// The learned in-place step cost beside a bare ONNX Runtime run of the same rows (tensors bound once, the run alone
+    /// timed) at the prompts' typical cached length, measured now in this process: what the engine adds per step in place.
+    /// </summary>
+    private static void CompareWithBare(RestModel model, List<int[]> promptIds, TextWriter log)
+    {
+        var cached = (int)promptIds.Average(p => p.Length);
+        int[] rows = [1, 2, 4, 8, 16, 32, 64];
+        var maxRows = Math.Min(rows[^1], model.MaxSequenceLength - cached - 1);
+        using var bare = new Runtime.BareRun(model, cached, maxRows);
+        var tree = new DraftTree(maxRows);
+        var parts = new List<string>();
+        foreach (var r in rows.Where(r => r <= maxRows))
+        {
+            Runtime.BenchModel.FillTree(tree, r - 1, new Random(r), model.Manifest.VocabSize);
+            bare.Prepare(tree, 5, cached);
+            var times = new double[15];
+            bare.Time(false);
+            for (var i = 0; i < times.Length; i++) times[i] = bare.Time(false);
+            Array.Sort(times);
+            var learned = model.StepCosts.Estimate(r, cached) * 1e3;
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{r}: {learned:F3} / {times[7]:F3} = {learned / times[7]:F2}"));
+        }
+        log.WriteLine($"Step cost at ~{cached} cached positions, learned in place / bare ONNX Runtime now (ms, median of 15): " + string.Join(", ", parts));
     }
 
     private static (GenerationResult Result, double Wall) RunOne(Generator generator, RunConfig config, int[] ids, int maxNewTokens)

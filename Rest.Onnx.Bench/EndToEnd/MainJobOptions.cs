@@ -1,4 +1,5 @@
 using Rest.Onnx.Datastore.Search;
+using Rest.Onnx.Manifest;
 
 namespace Rest.Onnx.Bench.EndToEnd;
 
@@ -54,8 +55,14 @@ internal sealed record MainJobOptions
     /// <summary>cpu | cuda | auto.</summary>
     public string ExecutionProvider { get; init; } = "cpu";
 
-    /// <summary>Intra-op threads (0 = ONNX Runtime's default).</summary>
+    /// <summary>
+    /// Intra-op threads of both engines, ours and onnxruntime-genai, pinned equal (0 = one per core), so the outside
+    /// baseline races on the same threads; the report names the count.
+    /// </summary>
     public int Threads { get; init; }
+
+    /// <summary>The graph variant the demo checkpoint is exported in (gqa: one shared KV buffer, nothing of the context copied).</summary>
+    public GraphVariant Variant { get; init; } = GraphVariant.Gqa;
 
     /// <summary>Prompts run (and discarded) before measuring.</summary>
     public int Warmup { get; init; } = 2;

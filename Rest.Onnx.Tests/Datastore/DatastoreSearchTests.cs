@@ -68,27 +68,37 @@ public class DatastoreSearchTests
         Assert.That((range.Start, range.End), Is.EqualTo((0, reader.Shards[0].TokenCount)));
     }
 
-    [TestCase(5, 100_000)]
-    [TestCase(6, 150)]
-    public void LongestMatchEqualsNaive(int seed, long maxShard)
+    [TestCase(5, 100_000, 8)]
+    [TestCase(6, 150, 8)]
+    [TestCase(13, 100_000, 16)]
+    [TestCase(14, 150, 16)]
+    public void LongestMatchEqualsNaive(int seed, long maxShard, int maxSuffix)
     {
         var (reader, oracle, docs) = Build(seed, maxShard);
         using var _ = reader;
-        var searcher = new DatastoreSearcher(reader, DraftOptions.Default with { MaxSuffixLength = 8, MinSuffixLength = 2 });
+        var searcher = new DatastoreSearcher(reader, DraftOptions.Default with { MaxSuffixLength = maxSuffix, MinSuffixLength = 2 });
         var rng = new Random(seed);
-        for (var q = 0; q < 60; q++)
+        var ranges = new SuffixRange[reader.Shards.Count];
+        for (var q = 0; q < 200; q++)
         {
             var context = Enumerable.Range(0, rng.Next(0, 12)).Select(_ => rng.Next(1, 13)).ToArray();
             if (rng.Next(2) == 0 && context.Length > 0)
             {
+                // A stretch of a stored document, so matches of every length up to the maximum occur.
                 var doc = docs[rng.Next(docs.Count)];
-                var take = Math.Min(doc.Length, rng.Next(1, 10));
-                context = [.. context, .. doc.AsSpan(0, take).ToArray()];
+                var from = rng.Next(doc.Length);
+                var take = Math.Min(doc.Length - from, rng.Next(1, maxSuffix + 4));
+                context = [.. context, .. doc.AsSpan(from, take).ToArray()];
             }
-            var expected = oracle.LongestMatch(context, 8, 2);
+            var expected = oracle.LongestMatch(context, maxSuffix, 2);
             Assert.That(searcher.FindLongestMatch(context), Is.EqualTo(expected), NaiveDrafter.Key(context));
             if (expected > 0)
-                Assert.That(searcher.MatchOccurrences, Is.EqualTo(reader.CountOccurrences(context.AsSpan(context.Length - expected))));
+            {
+                var suffix = context.AsSpan(context.Length - expected);
+                Assert.That(searcher.MatchOccurrences, Is.EqualTo(reader.CountOccurrences(suffix)));
+                reader.FindRanges(suffix, ranges);
+                Assert.That(searcher.MatchRanges.ToArray(), Is.EqualTo(ranges), "the intervals of the longest match");
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 using Rest.Onnx.Execution;
+using Rest.Onnx.Manifest;
 
 namespace Rest.Onnx.Tests.Runtime;
 
@@ -6,7 +7,9 @@ namespace Rest.Onnx.Tests.Runtime;
 /// <see cref="GenerationOptions.ReuseCachedPrefix"/>: a run whose prompt repeats the previous run's sequence keeps
 /// that part of the KV cache and must generate exactly what a run from an empty cache generates.
 /// </summary>
-public sealed class PrefixReuseTests : TinyModelFixture
+[TestFixture(GraphVariant.Opset23)]
+[TestFixture(GraphVariant.Gqa)]
+public sealed class PrefixReuseTests(GraphVariant variant) : TinyModelFixture(variant)
 {
     private static readonly GenerationOptions Fresh = new() { MaxNewTokens = 24, StopTokenIds = [] };
     private static readonly GenerationOptions Reuse = Fresh with { ReuseCachedPrefix = true };
@@ -91,5 +94,21 @@ public sealed class PrefixReuseTests : TinyModelFixture
         Assert.Throws<ArgumentOutOfRangeException>(() => cache.Truncate(3));
         cache.Truncate(0);
         Assert.That(cache.Length, Is.Zero);
+    }
+
+    [Test]
+    public unsafe void Truncate_of_a_shared_cache_keeps_the_prefix_in_place()
+    {
+        using var cache = new KvCache(CpuBackend.Instance, layers: 1, kvHeads: 2, headSize: 1, elementSize: sizeof(float), maxLength: 4, shared: true);
+        var buffer = (float*)cache.Present(0, value: true);
+        Assert.That((IntPtr)buffer, Is.EqualTo(cache.Past(0, value: true)), "one buffer is past and present");
+        float[] values = [10, 11, 12, 13, 20, 21, 22, 23];   // [heads 2, maxLength 4, headSize 1]
+        values.CopyTo(new Span<float>(buffer, values.Length));
+        cache.Commit(4, [0, 1, 2, 3]);
+        cache.Truncate(2);
+        Assert.That(cache.Length, Is.EqualTo(2));
+        Assert.That(new ReadOnlySpan<float>(buffer, 8).ToArray(), Is.EqualTo(values), "nothing moves");
+        Assert.That(cache.Past(0, value: true), Is.EqualTo((IntPtr)buffer));
+        Assert.Throws<ArgumentOutOfRangeException>(() => cache.Truncate(3));
     }
 }

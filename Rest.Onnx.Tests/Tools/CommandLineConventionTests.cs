@@ -30,6 +30,7 @@ public sealed class CommandLineConventionTests
         ("rest-demo-model", ""), ("rest-demo-model", "prepare"), ("rest-demo-model", "corpus-text"), ("rest-demo-model", "list"), ("rest-demo-model", "encode-lines"),
         ("Rest.Onnx.Bench", ""), ("Rest.Onnx.Bench", "bench"), ("Rest.Onnx.Bench", "figures"), ("Rest.Onnx.Bench", "figures datastore"),
         ("Rest.Onnx.Bench", "figures tokenizers"), ("Rest.Onnx.Bench", "figures engine"), ("Rest.Onnx.Bench", "figures race"), ("Rest.Onnx.Bench", "figures int4"),
+        ("Rest.Onnx.Bench", "figures step-overhead"),
     ];
 
     private static (int Code, string Out, string Error) Run(string tool, params string[] args)
@@ -78,6 +79,7 @@ public sealed class CommandLineConventionTests
         "--no-generation", "--block-size", "--accuracy-level", "--clock")]
     [TestCase("race", "--shapes", "--dtypes", "--ours", "--genai", "--threads", "--runs", "--prompt-tokens", "--new-tokens", "--clock", "--json", "--out")]
     [TestCase("int4", "--block-sizes", "--accuracy-levels", "--new-tokens", "--prompts", "--threads")]
+    [TestCase("step-overhead", "--models", "--variants", "--contexts", "--rows", "--reps", "--threads", "--clock", "--json", "--out")]
     public void FiguresHelpListsItsOptions(string verb, params string[] options)
     {
         var (code, output, error) = Run("Rest.Onnx.Bench", "figures", verb, "--help");
@@ -123,6 +125,11 @@ public sealed class CommandLineConventionTests
         yield return Case("Rest.Onnx.Bench", "--draft-mode", "--draft-mode", "fast");
         yield return Case("Rest.Onnx.Bench", "--min-share", "--min-share", "1.5");
         yield return Case("Rest.Onnx.Bench", "--ep", "--ep", "gpu");
+        yield return Case("Rest.Onnx.Bench", "--variant", "--variant", "genai");
+        yield return Case("Rest.Onnx.Bench", "--models", "figures", "step-overhead", "--models", "demo,7b");
+        yield return Case("Rest.Onnx.Bench", "--variants", "figures", "step-overhead", "--variants", "genai");
+        yield return Case("Rest.Onnx.Bench", "--rows", "figures", "step-overhead", "--rows", "1,0");
+        yield return Case("Rest.Onnx.Bench", "--reps", "figures", "step-overhead", "--reps", "0");
         yield return Case("Rest.Onnx.Bench", "--promt-count", "--promt-count", "3");
         yield return Case("Rest.Onnx.Bench", "--tokens", "figures", "datastore", "--tokens", "abc");
         yield return Case("Rest.Onnx.Bench", "--tokens", "figures", "datastore", "--tokens", "0");

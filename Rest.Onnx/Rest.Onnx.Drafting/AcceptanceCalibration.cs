@@ -19,12 +19,13 @@ internal sealed class AcceptanceCalibration
     private const int CountBins = 4;
     private const int ScoredCodes = ShareBins * MatchBins * DepthBins * CountBins;
     private const int UnscoredDepths = 16;
+    private const int MergedCodes = ShareBins * (ShareBins + 1) * DepthBins;
     private const double PriorWeight = 2;
     private readonly long[] _reached = new long[Codes];
     private readonly long[] _accepted = new long[Codes];
 
     /// <summary>Number of evidence codes.</summary>
-    public const int Codes = ScoredCodes + UnscoredDepths;
+    public const int Codes = ScoredCodes + UnscoredDepths + MergedCodes;
 
     /// <summary>Creates an empty calibration (odds start at the raw shares).</summary>
     public AcceptanceCalibration() { }
@@ -55,6 +56,20 @@ internal sealed class AcceptanceCalibration
 
     /// <summary>The evidence code of an unscored node: its depth alone.</summary>
     public static int UnscoredCode(int depth) => ScoredCodes + Math.Clamp(depth, 1, UnscoredDepths) - 1;
+
+    /// <summary>
+    /// The evidence code of a node in a merge of several sources' trees: the best odds any source gave it, the second
+    /// best (NaN when only one source offered it) and its depth. Whether two sources' agreement is independent
+    /// evidence (the odds combine) or the same evidence seen twice (they do not) is learned per code, not assumed.
+    /// </summary>
+    public static int MergedCode(float best, float second, int depth)
+    {
+        static int Bin(float p) => Math.Clamp((int)(p * ShareBins), 0, ShareBins - 1);
+        var b = float.IsNaN(best) ? ShareBins / 2 : Bin(best);
+        var s = float.IsNaN(second) ? 0 : 1 + Bin(second);
+        var d = depth >= 4 ? 2 : depth >= 2 ? 1 : 0;
+        return ScoredCodes + UnscoredDepths + b + ShareBins * (s + (ShareBins + 1) * d);
+    }
 
     /// <summary>The calibrated odds for <paramref name="code"/>, starting from <paramref name="prior"/> (NaN: one half).</summary>
     public float Estimate(int code, float prior)

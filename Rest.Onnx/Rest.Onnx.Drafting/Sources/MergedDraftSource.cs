@@ -2,47 +2,65 @@ namespace Rest.Onnx.Drafting.Sources;
 
 /// <summary>
 /// Several draft sources as one, merged by their odds: each source drafts its own scored tree, the trees are
-/// united (a path that several sources offer is kept once, and its odds combine their evidence as independent
-/// chances: 1 - Π(1 - p)), and the nodes with the highest path probability (the product of the odds along the
-/// path) form the tree, up to the budget (<see cref="DraftOptions.CandidateBudget"/>) and the destination's
-/// capacity. Since odds are at most 1, a node's path probability never exceeds its parent's, so the best nodes
-/// are ancestor-closed. Unscored nodes count as even odds. On ties the earlier source's node goes first.
+/// united (a path that several sources offer is kept once), and the nodes with the highest path probability (the
+/// product of the odds along the path) form the tree, up to the budget (<see cref="DraftOptions.CandidateBudget"/>)
+/// and the destination's capacity. A node's odds in the union are calibrated, not assumed: per evidence code
+/// (<see cref="AcceptanceCalibration.MergedCode"/>: the best and second-best odds the sources gave it, its depth) an
+/// <see cref="AcceptanceCalibration"/> learns how often the model accepts such nodes, starting from the best source's
+/// odds. Two sources offering the same continuation are often the same evidence seen twice (prompt lookup and a
+/// datastore both see common code), so combining them as independent chances, 1 - Π(1 - p), overstated shared nodes
+/// and grew trees past what paid; where agreement is independent evidence the calibration learns that too.
+/// Odds stay at most 1, so a node's path probability never exceeds its parent's and the best nodes are
+/// ancestor-closed. Unscored nodes count as even odds and stay unscored. On ties the earlier source's node goes first.
 /// Not thread-safe: one instance per generator. Allocates only when the destination grows.
 /// </summary>
 internal sealed class MergedDraftSource : IDraftSource
 {
     private readonly IDraftSource[] _sources;
     private readonly int _budget;
+    private readonly AcceptanceCalibration _calibration;
     private DraftTree[] _trees = [];
     private int[][] _placed = [];
-    // The union: token, parent (union index, -1 root), depth, 1 - p (product over sources), scored by any source.
+    // The union: token, parent (union index, -1 root), depth, the best and second-best odds sources gave it (NaN: none).
     private int[] _token = [];
     private int[] _parent = [];
     private int[] _depth = [];
-    private double[] _miss = [];
-    private bool[] _scored = [];
+    private float[] _best = [];
+    private float[] _second = [];
+    private double[] _odds = [];
     private double[] _path = [];
     private int[] _order = [];
     private int[] _output = [];
     private int _count;
+    private DraftTree? _last;
 
-    /// <summary>Merges <paramref name="sources"/> under no budget but the destination's capacity.</summary>
+    /// <summary>Merges <paramref name="sources"/> under no budget but the destination's capacity, with a calibration of its own.</summary>
     /// <exception cref="ArgumentException">No sources, or a null one.</exception>
     public MergedDraftSource(params IDraftSource[] sources) : this(int.MaxValue, sources) { }
 
-    /// <summary>Merges <paramref name="sources"/> into trees of at most <paramref name="budget"/> nodes.</summary>
+    /// <summary>Merges <paramref name="sources"/> into trees of at most <paramref name="budget"/> nodes, with a calibration of its own.</summary>
     /// <exception cref="ArgumentException">No sources, or a null one.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="budget"/> is negative.</exception>
-    public MergedDraftSource(int budget, params IDraftSource[] sources)
+    public MergedDraftSource(int budget, params IDraftSource[] sources) : this(budget, new AcceptanceCalibration(), sources) { }
+
+    /// <summary>Merges <paramref name="sources"/> into trees of at most <paramref name="budget"/> nodes whose odds <paramref name="calibration"/> learns.</summary>
+    /// <exception cref="ArgumentException">No sources, or a null one.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="budget"/> is negative.</exception>
+    public MergedDraftSource(int budget, AcceptanceCalibration calibration, params IDraftSource[] sources)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(budget);
+        ArgumentNullException.ThrowIfNull(calibration);
         ArgumentNullException.ThrowIfNull(sources);
         if (sources.Length == 0) throw new ArgumentException("At least one draft source is needed.", nameof(sources));
         for (var i = 0; i < sources.Length; i++)
             if (sources[i] is null) throw new ArgumentException($"Draft source {i} is null.", nameof(sources));
         _sources = sources;
         _budget = budget;
+        _calibration = calibration;
     }
+
+    /// <summary>The calibration of the merged odds.</summary>
+    public AcceptanceCalibration Calibration => _calibration;
 
     /// <summary>The merged sources; the earlier wins ties.</summary>
     public IReadOnlyList<IDraftSource> Sources => _sources;
@@ -72,22 +90,32 @@ internal sealed class MergedDraftSource : IDraftSource
                     _token[node] = tokens[i];
                     _parent[node] = parent;
                     _depth[node] = parent < 0 ? 1 : _depth[parent] + 1;
-                    _miss[node] = 1;
-                    _scored[node] = false;
+                    _best[node] = float.NaN;
+                    _second[node] = float.NaN;
                 }
                 if (!float.IsNaN(odds[i]))
                 {
-                    _miss[node] *= 1 - Math.Clamp(odds[i], 0f, 1f);
-                    _scored[node] = true;
+                    var p = Math.Clamp(odds[i], 0f, 1f);
+                    if (float.IsNaN(_best[node]) || p > _best[node])
+                    {
+                        _second[node] = _best[node];
+                        _best[node] = p;
+                    }
+                    else if (float.IsNaN(_second[node]) || p > _second[node])
+                    {
+                        _second[node] = p;
+                    }
                 }
                 placed[i] = node;
             }
         }
 
-        // Path probabilities (parents precede children in the union), then best-first order.
+        // Calibrated odds and path probabilities (parents precede children in the union), then best-first order.
         for (var i = 0; i < _count; i++)
         {
-            var p = _scored[i] ? 1 - _miss[i] : 0.5;
+            var scored = !float.IsNaN(_best[i]);
+            _odds[i] = scored ? _calibration.Estimate(AcceptanceCalibration.MergedCode(_best[i], _second[i], _depth[i]), _best[i]) : double.NaN;
+            var p = scored ? _odds[i] : 0.5;
             _path[i] = _parent[i] < 0 ? p : _path[_parent[i]] * p;
             _order[i] = i;
         }
@@ -116,15 +144,21 @@ internal sealed class MergedDraftSource : IDraftSource
                 if (_depth[node] != depth) continue;
                 var parent = _parent[node] < 0 ? -1 : _output[_parent[node]];
                 if (parent == -2) continue; // cannot happen (ancestor-closed), kept for safety
-                _output[node] = destination.Add(_token[node], parent, _scored[node] ? (float)(1 - _miss[node]) : float.NaN);
+                _output[node] = float.IsNaN(_best[node])
+                    ? destination.Add(_token[node], parent)
+                    : destination.Add(_token[node], parent, (float)_odds[node], AcceptanceCalibration.MergedCode(_best[node], _second[node], _depth[node]));
             }
         }
+        _last = destination;
     }
 
     /// <inheritdoc/>
     public void Observe(ReadOnlySpan<int> modelTokens)
     {
         foreach (var source in _sources) source.Observe(modelTokens);
+        // Every merged candidate is labelled, verified or not (see AcceptanceCalibration.Observe).
+        if (_last is { } tree) _calibration.Observe(tree, modelTokens);
+        _last = null;
     }
 
     private bool Before(int a, int b)
@@ -155,8 +189,9 @@ internal sealed class MergedDraftSource : IDraftSource
         _token = new int[union];
         _parent = new int[union];
         _depth = new int[union];
-        _miss = new double[union];
-        _scored = new bool[union];
+        _best = new float[union];
+        _second = new float[union];
+        _odds = new double[union];
         _path = new double[union];
         _order = new int[union];
         _output = new int[union];

@@ -102,8 +102,8 @@ internal sealed class KvCache : IDisposable
 
     /// <summary>
     /// Keeps the first <paramref name="length"/> cached positions and forgets the rest, so a sequence that
-    /// starts with the cached one is not computed again. The layout depends on the length, so the prefix moves
-    /// into the other buffer with one strided copy per tensor.
+    /// starts with the cached one is not computed again. With two buffers the layout depends on the length, so the
+    /// prefix moves into the other buffer with one strided copy per tensor; a shared buffer keeps it in place.
     /// </summary>
     public void Truncate(int length)
     {
@@ -112,6 +112,12 @@ internal sealed class KvCache : IDisposable
         if (length == 0)
         {
             Reset();
+            return;
+        }
+        if (Shared)
+        {
+            // Positions are in place in the one buffer: the prefix stays where it is.
+            Length = length;
             return;
         }
         var rowBytes = (long)HeadSize * ElementSize;

@@ -25,17 +25,20 @@ internal static class VerificationBatch
         DraftTree tree, int rootToken, int pastLength,
         Span<long> inputIds, Span<long> positionIds, Span<float> mask, int? slidingWindow = null)
     {
+        FillInputs(tree, rootToken, pastLength, inputIds, positionIds);
+        FillMask(tree, pastLength, mask, slidingWindow);
+    }
+
+    /// <summary>The input ids (root, then the nodes) and position ids (past length + depth) of a tree step.</summary>
+    /// <exception cref="ArgumentException">A buffer has the wrong length.</exception>
+    public static void FillInputs(DraftTree tree, int rootToken, int pastLength, Span<long> inputIds, Span<long> positionIds)
+    {
         ArgumentNullException.ThrowIfNull(tree);
         ArgumentOutOfRangeException.ThrowIfNegative(pastLength);
-        if (slidingWindow is <= 0) throw new ArgumentOutOfRangeException(nameof(slidingWindow), slidingWindow, "The sliding window must be positive.");
         var rows = tree.Count + 1;
-        var cols = pastLength + rows;
         if (inputIds.Length != rows) throw new ArgumentException($"inputIds needs {rows} elements, got {inputIds.Length}.", nameof(inputIds));
         if (positionIds.Length != rows) throw new ArgumentException($"positionIds needs {rows} elements, got {positionIds.Length}.", nameof(positionIds));
-        if (mask.Length != rows * cols) throw new ArgumentException($"mask needs {rows}x{cols}={rows * cols} elements, got {mask.Length}.", nameof(mask));
-
         var tokens = tree.Tokens;
-        var parents = tree.Parents;
         var depths = tree.Depths;
         inputIds[0] = rootToken;
         positionIds[0] = pastLength;
@@ -44,7 +47,20 @@ internal static class VerificationBatch
             inputIds[i + 1] = tokens[i];
             positionIds[i + 1] = pastLength + depths[i];
         }
+    }
 
+    /// <summary>The additive mask of a tree step: row-major [rows, pastLength + rows], as <see cref="Fill"/> describes.</summary>
+    /// <exception cref="ArgumentException">The mask has the wrong length.</exception>
+    public static void FillMask(DraftTree tree, int pastLength, Span<float> mask, int? slidingWindow = null)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        ArgumentOutOfRangeException.ThrowIfNegative(pastLength);
+        if (slidingWindow is <= 0) throw new ArgumentOutOfRangeException(nameof(slidingWindow), slidingWindow, "The sliding window must be positive.");
+        var rows = tree.Count + 1;
+        var cols = pastLength + rows;
+        if (mask.Length != rows * cols) throw new ArgumentException($"mask needs {rows}x{cols}={rows * cols} elements, got {mask.Length}.", nameof(mask));
+        var parents = tree.Parents;
+        var depths = tree.Depths;
         mask.Fill(MaskedValue);
         var window = slidingWindow ?? int.MaxValue;
         for (var r = 0; r < rows; r++)

@@ -85,9 +85,10 @@ public abstract class DraftingStrategy
         public override string Name => "hybrid";
         private readonly RestStrategy _rest = new(stores);
 
-        // Prompt lookup's and REST's own sources, merged by odds.
+        // Prompt lookup's and REST's own sources, merged by odds the model's "merged:hybrid" calibration learns.
         internal override IDraftSource CreateSource(DraftOptions options, RestModel model)
-            => new MergedDraftSource(options.CandidateBudget, PromptLookup.CreateSource(options, model), _rest.CreateSource(options, model));
+            => new MergedDraftSource(options.CandidateBudget, model.Calibration("merged:hybrid"),
+                PromptLookup.CreateSource(options, model), _rest.CreateSource(options, model));
     }
 
     private sealed class CustomStrategy(IDraftSource source) : DraftingStrategy

@@ -44,6 +44,11 @@ public sealed partial class Generator
         public StopReason StopReason { get; set; }
     }
 
+    private StepPhases _phases;
+
+    /// <summary>Where the last verification step's time went (for <c>figures step-overhead</c>).</summary>
+    internal StepPhases LastStepPhases => _phases;
+
     /// <summary>The sequence so far.</summary>
     internal ReadOnlySpan<int> Context(RunState run) => _context.AsSpan(0, run.PromptLength < 0 ? 0 : _length);
 
@@ -220,6 +225,7 @@ public sealed partial class Generator
                 _tree.RemoveOutOfVocabulary(_config.VocabSize, _remap);
             }
         }
+        var tDraft = Stopwatch.GetTimestamp();
         var room = _context.Length - _length;            // tokens that still fit
         var remaining = options.MaxNewTokens - stats.TokensGenerated;
         var past = _cache.Length;
@@ -253,8 +259,10 @@ public sealed partial class Generator
         if (run.Auto && !skipped) Pace(run, tree.Count, (double)(t1 - t0 - calibrationTicks) / Stopwatch.Frequency, past);
 
         var rows = tree.Count + 1;
-        VerificationBatch.Fill(tree, _context[_length - 1], past, _pass.InputIds(rows), _pass.PositionIds(rows), _pass.Mask(rows),
-            _config.SlidingWindow);
+        VerificationBatch.FillInputs(tree, _context[_length - 1], past, _pass.InputIds(rows), _pass.PositionIds(rows));
+        var tInputs = Stopwatch.GetTimestamp();
+        VerificationBatch.FillMask(tree, past, _pass.Mask(rows), _config.SlidingWindow);
+        var tMask = Stopwatch.GetTimestamp();
         _pass.Run(rows, run.RunOptions);
         var t2 = Stopwatch.GetTimestamp();
 
@@ -291,6 +299,20 @@ public sealed partial class Generator
             Finish(run, StopReason.StopString);
         var t5 = Stopwatch.GetTimestamp();
 
+        _phases = new StepPhases
+        {
+            Rows = rows,
+            Draft = tDraft - t0,
+            Select = t1 - tDraft - calibrationTicks,
+            Inputs = tInputs - t1,
+            Mask = tMask - tInputs,
+            Bind = _pass.LastBindTicks,
+            Run = t2 - tMask - _pass.LastBindTicks,
+            Readback = _pass.ReadbackTicks,
+            Accept = t3 - t2 - _pass.ReadbackTicks,
+            Commit = t4 - t3,
+            Bookkeeping = t5 - t4,
+        };
         stats.CalibrationTicks += calibrationTicks;
         stats.DraftingTicks += t1 - t0 - calibrationTicks;
         stats.ModelTicks += t2 - t1;
@@ -378,6 +400,20 @@ public sealed partial class Generator
         _model.StepCosts.MarkCalibrated();
     }
 
+    /// <summary>
+    /// Benchmarks only: cuts the sequence back to its first <paramref name="length"/> tokens (at least the prompt) and the
+    /// KV cache to all of them but the last, the next step's root, so the same step can be timed again at the same length.
+    /// </summary>
+    internal void Rewind(RunState run, int length)
+    {
+        if (run.PromptLength < 0 || length < run.PromptLength || length > _length)
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"Rewind within {run.PromptLength}..{_length}.");
+        _length = length;
+        _cache.Truncate(Math.Min(_cache.Length, length - 1));
+        run.Done = false;
+        run.Statistics.TokensGenerated = length - run.PromptLength;
+    }
+
     private static void Finish(RunState run, StopReason reason)
     {
         if (run.Done) return;
@@ -439,7 +475,7 @@ public sealed partial class Generator
         {
             var source = options.Drafting.CreateSource(options.Draft, _model);
             _source = history is not null
-                ? new Drafting.Sources.MergedDraftSource(options.Draft.CandidateBudget, source,
+                ? new Drafting.Sources.MergedDraftSource(options.Draft.CandidateBudget, _model.Calibration($"merged:{options.Drafting.Name}+history"), source,
                     new Drafting.Sources.HistoryDraftSource(history, options.Draft, _model.Calibration("history")))
                 : source;
             _sourceStrategy = options.Drafting;

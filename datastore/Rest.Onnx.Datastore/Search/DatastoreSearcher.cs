@@ -13,6 +13,7 @@ public sealed class DatastoreSearcher
     private readonly DatastoreReader _reader;
     private readonly IReadOnlyList<DatastoreShard> _shards;
     private readonly SuffixRange[] _matchRanges;
+    private readonly SuffixRange[] _probeRanges;
     private readonly DraftTrieBuilder _trie = new();
     private readonly TopNodeSelector _selector = new();
     private readonly int[] _continuation;
@@ -33,6 +34,7 @@ public sealed class DatastoreSearcher
         _shards = reader.Shards;
         Options = options;
         _matchRanges = new SuffixRange[_shards.Count];
+        _probeRanges = new SuffixRange[_shards.Count];
         _continuation = new int[options.ContinuationLength];
         _nodeRanges = new SuffixRange[Math.Max(1, options.CandidateBudget) * _shards.Count];
     }
@@ -57,23 +59,44 @@ public sealed class DatastoreSearcher
     /// <see cref="DraftOptions.MinSuffixLength"/> tokens, that occurs in the datastore, and records its
     /// intervals in <see cref="MatchRanges"/>. Returns its length, 0 when no suffix matches.
     /// </summary>
+    /// <remarks>
+    /// Occurrence is monotone in the length: where the last L tokens occur at position p, the last L - 1 occur at
+    /// p + 1 of the same shard. So the longest length is found by binary search, about 1 + log2(15) suffix-array
+    /// searches instead of one per length tried (the reference's scan from 16 down; typical code matches are
+    /// 4-8 tokens long, so the scan paid 8-12 failed searches a step).
+    /// </remarks>
     public int FindLongestMatch(ReadOnlySpan<int> context)
     {
         var longest = Math.Min(Options.MaxSuffixLength, context.Length);
-        for (var length = longest; length >= Options.MinSuffixLength; length--)
+        var shortest = Options.MinSuffixLength;
+        if (longest < shortest || _reader.FindRanges(context[^shortest..], _matchRanges) == 0)
         {
-            var total = _reader.FindRanges(context[^length..], _matchRanges);
-            if (total > 0)
+            _matchRanges.AsSpan().Clear();
+            MatchLength = 0;
+            MatchOccurrences = 0;
+            return 0;
+        }
+        // Invariant: the last `found` tokens occur (their ranges in _matchRanges); none longer than `absent` - 1 is known to.
+        var found = shortest;
+        var absent = longest + 1;
+        while (absent - found > 1)
+        {
+            var length = found + (absent - found + 1) / 2;
+            if (_reader.FindRanges(context[^length..], _probeRanges) > 0)
             {
-                MatchLength = length;
-                MatchOccurrences = total;
-                return length;
+                found = length;
+                _probeRanges.AsSpan().CopyTo(_matchRanges);
+            }
+            else
+            {
+                absent = length;
             }
         }
-        _matchRanges.AsSpan().Clear();
-        MatchLength = 0;
-        MatchOccurrences = 0;
-        return 0;
+        MatchLength = found;
+        long total = 0;
+        foreach (var range in _matchRanges) total += range.Count;
+        MatchOccurrences = total;
+        return found;
     }
 
     /// <summary>

@@ -18,17 +18,23 @@ public static class DemoAssets
 
     /// <summary>
     /// Returns an exported folder for <paramref name="modelPath"/>: the folder itself when it already holds
-    /// rest-model.json (and the default variant is asked for), else an export into the cache.
+    /// rest-model.json (whatever runtime variant it was exported in), else an export into the cache.
     /// Returns null for the GenAI variant when only an exported folder is given (no checkpoint to export from).
     /// </summary>
     public static string? EnsureExported(string modelPath, string cacheDir, GraphVariant variant, TextWriter log)
     {
         if (File.Exists(Path.Combine(modelPath, "rest-model.json")))
-            return variant == GraphVariant.Opset23 ? modelPath : null;
+            return variant == GraphVariant.GenAI ? null : modelPath;
         if (!File.Exists(Path.Combine(modelPath, "config.json")))
             throw new DirectoryNotFoundException($"'{modelPath}' is neither an exported model (rest-model.json) nor a Hugging Face checkpoint (config.json).");
 
-        var target = Path.Combine(cacheDir, variant == GraphVariant.Opset23 ? "model" : "model-genai");
+        var target = Path.Combine(cacheDir, variant switch
+        {
+            GraphVariant.Opset23 => "model",
+            GraphVariant.Gqa => "model-gqa",
+            GraphVariant.GenAI => "model-genai",
+            _ => throw new ArgumentOutOfRangeException(nameof(variant), variant, "The demo assets export the opset23, gqa and genai variants."),
+        });
         var stamp = $"{variant};{HashFiles(Directory.GetFiles(modelPath).Order(StringComparer.Ordinal))}";
         if (IsFresh(target, stamp)) return target;
 
