@@ -24,8 +24,14 @@ internal sealed record ServerOptions
     /// <summary>Requests that may wait for a generator; one more is answered 429.</summary>
     public int QueueLimit { get; init; } = 16;
 
-    /// <summary>Default drafting (none, promptlookup, rest, hybrid); null: hybrid with a datastore, prompt lookup without.</summary>
+    /// <summary>Default drafting (none, promptlookup, rest, hybrid, or a name of <see cref="CustomDrafting"/>); null: hybrid with a datastore, prompt lookup without.</summary>
     public string? Drafting { get; init; }
+
+    /// <summary>
+    /// Strategies served by name beside the built-in four (a host's own <see cref="DraftingStrategy.Custom"/> source);
+    /// the tests add a slow one that stands in for a large model, so a run lasts long enough to be cancelled.
+    /// </summary>
+    public IReadOnlyDictionary<string, DraftingStrategy>? CustomDrafting { get; init; }
 
     /// <summary>Default draft budget; <see cref="DraftOptions.AutoBudget"/> chooses per step.</summary>
     public int Budget { get; init; } = DraftOptions.AutoBudget;

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Unicode;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.AI;
 using Rest.Onnx.Chat;
 using Rest.Onnx.Server.Serving;
@@ -67,6 +68,9 @@ internal static class ChatCompletionsEndpoint
     /// <summary>The body as JSON: within the size limit, valid UTF-8, well-formed.</summary>
     private static async Task<JsonDocument> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
+        // A declared length over the limit is refused before reading, so a client that waits for "100 Continue" sends nothing.
+        if (request.ContentLength is { } length && request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize is { } limit && length > limit)
+            throw TooLarge($"The request body is {length} bytes; this server takes at most {limit}.");
         byte[] body;
         try
         {
@@ -76,8 +80,8 @@ internal static class ChatCompletionsEndpoint
         }
         catch (BadHttpRequestException e)
         {
-            throw new ApiError(e.StatusCode, $"The request body could not be read: {e.Message}", "invalid_request_error", null,
-                e.StatusCode == StatusCodes.Status413PayloadTooLarge ? "request_too_large" : null);
+            throw e.StatusCode == StatusCodes.Status413PayloadTooLarge ? TooLarge($"The request body is too large: {e.Message}")
+                : new ApiError(e.StatusCode, $"The request body could not be read: {e.Message}", "invalid_request_error");
         }
         if (body.Length == 0) throw ApiError.Invalid("The request body is empty; send a JSON object.");
         if (!Utf8.IsValid(body)) throw ApiError.Invalid("The request body is not valid UTF-8.", null, "invalid_encoding");
@@ -90,6 +94,8 @@ internal static class ChatCompletionsEndpoint
             throw ApiError.Invalid($"The request body is not valid JSON: {e.Message}", null, "invalid_json");
         }
     }
+
+    private static ApiError TooLarge(string message) => new(StatusCodes.Status413PayloadTooLarge, message, "invalid_request_error", null, "request_too_large");
 
     private static async Task CompleteAsync(HttpResponse response, RestChatClient client, PreparedRequest prepared, ChatCompletionWriter writer, TimeSpan queued, CancellationToken cancellationToken)
     {

@@ -34,8 +34,8 @@ internal sealed record ChatRequest
 }
 
 /// <summary>
-/// The request's <c>rest</c> extension: <c>{"drafting": "none"|"promptlookup"|"rest"|"hybrid", "budget": "auto"|N, "history": bool}</c>;
-/// each null keeps the server's default.
+/// The request's <c>rest</c> extension: <c>{"drafting": "none"|"promptlookup"|"rest"|"hybrid", "budget": "auto"|N, "history": bool}</c>
+/// (drafting names are checked by <see cref="Serving.ChatService.Prepare"/>, which knows the server's); each null keeps the server's default.
 /// </summary>
 internal sealed record RestRequestOptions
 {

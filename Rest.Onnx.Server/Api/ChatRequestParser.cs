@@ -110,6 +110,7 @@ internal static class ChatRequestParser
                     case "role": role = String(field.Value, param); break;
                     case "content": content = IsNull(field.Value) ? null : Content(field.Value, param); break;
                     case "name" or "refusal": break;   // a participant's name and a past refusal change nothing here
+                    case "tool_call_id": break;        // only on tool messages, which the role check refuses
                     case "tool_calls":
                         if (!IsNull(field.Value) && (field.Value.ValueKind != JsonValueKind.Array || field.Value.GetArrayLength() > 0)) throw ApiError.Unsupported(param, "(tool calling)");
                         break;
@@ -191,12 +192,7 @@ internal static class ChatRequestParser
             var v = field.Value;
             switch (field.Name)
             {
-                case "drafting":
-                    var drafting = String(v, param);
-                    if (drafting is not ("none" or "promptlookup" or "rest" or "hybrid"))
-                        throw ApiError.Invalid($"'{param}' must be none, promptlookup, rest or hybrid, got \"{drafting}\".", param);
-                    options = options with { Drafting = drafting };
-                    break;
+                case "drafting": options = options with { Drafting = NonEmpty(v, param) }; break;   // the service knows which names it has
                 case "budget":
                     options = options with
                     {

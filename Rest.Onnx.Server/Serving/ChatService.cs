@@ -17,6 +17,7 @@ internal sealed record PreparedRequest(IReadOnlyList<ChatMessage> Messages, Chat
 /// </summary>
 internal sealed class ChatService : IDisposable
 {
+    private static readonly string[] BuiltInDrafting = ["none", "promptlookup", "rest", "hybrid"];
     private readonly Dictionary<string, DraftingStrategy> _strategies;
     private long _requests, _completed, _cancelled, _rejected, _failed;
 
@@ -31,6 +32,11 @@ internal sealed class ChatService : IDisposable
         {
             _strategies["rest"] = DraftingStrategy.Rest(datastore);
             _strategies["hybrid"] = DraftingStrategy.Hybrid(datastore);
+        }
+        foreach (var (name, strategy) in options.CustomDrafting ?? new Dictionary<string, DraftingStrategy>())
+        {
+            if (BuiltInDrafting.Contains(name)) throw new ArgumentException($"Custom drafting '{name}' would hide the built-in one.", nameof(options));
+            _strategies[name] = strategy;
         }
         DefaultDrafting = options.Drafting ?? (datastore is null ? "promptlookup" : "hybrid");
         if (!_strategies.ContainsKey(DefaultDrafting))
@@ -102,7 +108,7 @@ internal sealed class ChatService : IDisposable
     {
         var cache = options.Cache ?? DemoModelPaths.DefaultCache;
         var demo = options.Model is null;
-        var folder = DemoAssets.EnsureExported(options.Model ?? DemoModelPaths.Checkpoint, cache, GraphVariant.Opset23, log)!;
+        var folder = DemoAssets.EnsureExported(options.Model ?? DemoModelPaths.Checkpoint, cache, GraphVariant.Gqa, log)!;
         var model = RestModel.Load(folder, new ModelOptions { MaxSequenceLength = options.Context, IntraOpThreads = options.Threads, Log = log });
         RestDatastore? datastore = null;
         try
@@ -139,7 +145,11 @@ internal sealed class ChatService : IDisposable
             throw new ApiError(StatusCodes.Status404NotFound, $"The model '{name}' does not exist; this server serves '{ModelId}'.", "invalid_request_error", "model", "model_not_found");
         var drafting = request.Rest.Drafting ?? DefaultDrafting;
         if (!_strategies.TryGetValue(drafting, out var strategy))
-            throw ApiError.Invalid($"'rest.drafting' \"{drafting}\" needs a datastore; this server has none (start it with --datastore).", "rest.drafting");
+        {
+            throw ApiError.Invalid(BuiltInDrafting.Contains(drafting)
+                ? $"'rest.drafting' \"{drafting}\" needs a datastore; this server has none (start it with --datastore)."
+                : $"'rest.drafting' must be one of {string.Join(", ", _strategies.Keys)}, got \"{drafting}\".", "rest.drafting");
+        }
         var budget = request.Rest.Budget ?? Options.Budget;
         var history = (request.Rest.History ?? Options.History) && strategy.Drafts;
 
