@@ -36,7 +36,7 @@ internal static class FiguresCommand
         });
         return new Command("figures", "plain-stopwatch figures")
         {
-            datastore, tokenizers, costCurve, FiguresEngineCommand.Create(), FiguresRaceCommand.Create(), FiguresInt4Command.Create(),
+            datastore, tokenizers, costCurve, FiguresDatastoreScaleCommand.Create(), FiguresEngineCommand.Create(), FiguresRaceCommand.Create(), FiguresInt4Command.Create(),
             FiguresStepOverheadCommand.Create(),
         };
     }

@@ -16,6 +16,9 @@ internal static class MainJobCommand
         var defaults = new MainJobOptions();
         var model = new Option<string>("--model") { Description = "HF Llama checkpoint folder (exported on first use) or exported folder (rest-model.json) [default: the demo model]", HelpName = "PATH" };
         var datastore = new Option<string>("--datastore") { Description = "datastore to draft from [default: demo datastore, built on first use]", HelpName = "FILE" };
+        var datastoreSize = Cli.Choice("--datastore-size",
+            "without --datastore: small = the standard library (3.3M tokens, .cache/demo); large = 100M tokens of Debian packages' Python in the demo tokenizer (rest-demo-model corpus-large; built once into .cache/large)",
+            "small", ("small", false), ("large", true));
         var corpus = new Option<string[]>("--corpus") { Description = "extra *.py files/folders for the demo datastore (repeatable)", HelpName = "PATH", Arity = ArgumentArity.OneOrMore };
         var prompts = new Option<string>("--prompts") { Description = "JSONL with a \"prompt\" field per line [default: demo dev prompts]", HelpName = "FILE" };
         var promptCount = new Option<int?>("--prompt-count") { Description = "first N prompts only [default: all]", HelpName = "N" }.InRange(1, int.MaxValue);
@@ -40,13 +43,14 @@ internal static class MainJobCommand
         var warmup = new Option<int>("--warmup") { Description = "warm-up prompts", HelpName = "N", DefaultValueFactory = _ => defaults.Warmup }.InRange(0, int.MaxValue);
         var output = new Option<string>("--out") { Description = "report folder [default: artifacts/main-job]", HelpName = "DIR" };
         var cache = new Option<string>("--cache") { Description = "cache folder for the exported model and datastore [default: .cache/demo]", HelpName = "DIR" };
-        foreach (var option in new Option[] { model, datastore, corpus, prompts, promptCount, maxNewTokens, truncatePrompts, strategies, budgets, noHistory, repeat, draftMode.Option, minShare, ep.Option, threads, variant.Option, warmup, output, cache })
+        foreach (var option in new Option[] { model, datastore, datastoreSize.Option, corpus, prompts, promptCount, maxNewTokens, truncatePrompts, strategies, budgets, noHistory, repeat, draftMode.Option, minShare, ep.Option, threads, variant.Option, warmup, output, cache })
             root.Add(option);
 
         root.SetAction(p => MainJob.Run(defaults with
         {
             Model = p.GetValue(model),
             Datastore = p.GetValue(datastore),
+            LargeDatastore = datastoreSize.Get(p),
             ExtraCorpus = p.ValueOr(corpus, []),
             Prompts = p.GetValue(prompts),
             PromptCount = p.GetValue(promptCount) ?? 0,

@@ -20,9 +20,41 @@ internal static class MainJob
     /// <returns>0 on success; 1 when any greedy output differs from None (a bug).</returns>
     public static int Run(MainJobOptions options, TextWriter log)
     {
+        var (report, _) = Measure(options, log);
+        var output = options.Output ?? RepositoryPaths.DefaultOutput;
+        report.Write(output);
+        log.WriteLine();
+        log.WriteLine(report.Table());
+        foreach (var strategy in new[] { "rest", "promptlookup", "hybrid" })
+        {
+            if (report.Best(strategy) is { } best)
+                log.WriteLine($"Best fixed budget for {strategy} on this machine: {best.Budget} ({best.Speedup:F2}x over None, {best.MeanAcceptedPerStep:F2} tokens/step).");
+            if (report.Summaries.FirstOrDefault(s => s.Config == $"{strategy}@auto") is { } auto)
+                log.WriteLine($"{strategy}@auto: {auto.Speedup:F2}x over None, {auto.MeanAcceptedPerStep:F2} tokens/step.");
+        }
+        log.WriteLine($"Reports: {Path.Combine(output, "report.md")}, report.json, report.svg");
+        if (ReportMismatches(report.Runs)) return 1;
+        if (report.Runs.Any(r => r.Strategy == "genai" && !r.EqualsNone))
+            log.WriteLine("Note: onnxruntime-genai's greedy tokens differ from ours on some prompts (different kernels can flip near-ties); see report.json.");
+        return 0;
+    }
+
+    /// <summary>Names every greedy drafting output that differs from None on stderr (a bug); true when there was one.</summary>
+    public static bool ReportMismatches(IReadOnlyList<RunFigures> runs)
+    {
+        var mismatches = runs.Where(r => !r.EqualsNone && r.Strategy != "genai").ToList();
+        if (mismatches.Count == 0) return false;
+        Console.Error.WriteLine();
+        Console.Error.WriteLine($"BUG: {mismatches.Count} greedy drafting outputs differ from plain greedy decoding (None):");
+        foreach (var m in mismatches.Take(20)) Console.Error.WriteLine($"  prompt {m.PromptIndex} ({m.PromptLabel}), {m.Config}");
+        return true;
+    }
+
+    /// <summary>Runs every config on every prompt (the main job without its report files); also returns the prompts as run.</summary>
+    public static (MainJobReport Report, IReadOnlyList<PromptPlan> Prompts) Measure(MainJobOptions options, TextWriter log)
+    {
         var cache = options.Cache ?? RepositoryPaths.DefaultCache;
         var modelPath = options.Model ?? RepositoryPaths.DemoCheckpoint;
-        var output = options.Output ?? RepositoryPaths.DefaultOutput;
         Directory.CreateDirectory(cache);
 
         var exported = DemoAssets.EnsureExported(modelPath, cache, options.Variant, log)!;
@@ -66,7 +98,9 @@ internal static class MainJob
             maxLength = (int)Math.Min(positions, (long)longest + options.MaxNewTokens + MaxNodes(options.Budgets) + 1);
         }
 
-        var datastorePath = options.Datastore ?? DemoAssets.EnsureDemoDatastore(cache, tokenizer, options.ExtraCorpus, log);
+        var datastorePath = options.Datastore ?? (options.LargeDatastore
+            ? DemoAssets.EnsureLargeDatastore(log)
+            : DemoAssets.EnsureDemoDatastore(cache, tokenizer, options.ExtraCorpus, log));
         using var model = RestModel.Load(exported, new ModelOptions
         {
             ExecutionProvider = provider,
@@ -147,30 +181,7 @@ internal static class MainJob
         PrintCostCurve(model, [.. plans.Select(p => p.Ids)], log);
         CompareWithBare(model, [.. plans.Select(p => p.Ids)], log);
 
-        var report = new MainJobReport { Setup = setup, Prompts = selection, Runs = runs, Projection = projection };
-        report.Write(output);
-        log.WriteLine();
-        log.WriteLine(report.Table());
-        foreach (var strategy in new[] { "rest", "promptlookup", "hybrid" })
-        {
-            if (report.Best(strategy) is { } best)
-                log.WriteLine($"Best fixed budget for {strategy} on this machine: {best.Budget} ({best.Speedup:F2}x over None, {best.MeanAcceptedPerStep:F2} tokens/step).");
-            if (report.Summaries.FirstOrDefault(s => s.Config == $"{strategy}@auto") is { } auto)
-                log.WriteLine($"{strategy}@auto: {auto.Speedup:F2}x over None, {auto.MeanAcceptedPerStep:F2} tokens/step.");
-        }
-        log.WriteLine($"Reports: {Path.Combine(output, "report.md")}, report.json, report.svg");
-
-        var mismatches = runs.Where(r => !r.EqualsNone && r.Strategy != "genai").ToList();
-        if (mismatches.Count > 0)
-        {
-            Console.Error.WriteLine();
-            Console.Error.WriteLine($"BUG: {mismatches.Count} greedy drafting outputs differ from plain greedy decoding (None):");
-            foreach (var m in mismatches.Take(20)) Console.Error.WriteLine($"  prompt {m.PromptIndex} ({m.PromptLabel}), {m.Config}");
-            return 1;
-        }
-        if (runs.Any(r => r.Strategy == "genai" && !r.EqualsNone))
-            log.WriteLine("Note: onnxruntime-genai's greedy tokens differ from ours on some prompts (different kernels can flip near-ties); see report.json.");
-        return 0;
+        return (new MainJobReport { Setup = setup, Prompts = selection, Runs = runs, Projection = projection }, plans);
     }
 
     private sealed record RunConfig(string Name, string Strategy, int Budget, GenerationOptions Options);
@@ -206,7 +217,7 @@ internal static class MainJob
                 }));
         }
         // The runtime's adaptive budget (halve after rejections, double after deep accepts) up to the largest fixed budget.
-        if (options.Budgets.Any(b => b > 0))
+        if (options.Adaptive && options.Budgets.Any(b => b > 0))
         {
             var adaptive = new DraftOptions { Budget = options.Budgets.Max(), Mode = options.DraftMode, MinShare = options.MinShare };
             if (options.Strategies.Contains("rest"))

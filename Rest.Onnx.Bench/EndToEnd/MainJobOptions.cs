@@ -13,6 +13,15 @@ internal sealed record MainJobOptions
     /// <summary>A datastore file; null = the demo datastore built from the non-held-out standard library (plus <see cref="ExtraCorpus"/>).</summary>
     public string? Datastore { get; init; }
 
+    /// <summary>
+    /// When <see cref="Datastore"/> is null: draft from the large demo datastore (<c>--datastore-size large</c>: Debian
+    /// packages' Python files, 100M tokens, built once into .cache/large) instead of the standard-library one.
+    /// </summary>
+    public bool LargeDatastore { get; init; }
+
+    /// <summary>Also run the runtime's adaptive budget (rest@adaptive, promptlookup@adaptive) when a fixed budget is swept.</summary>
+    public bool Adaptive { get; init; } = true;
+
     /// <summary>More corpus files or folders (*.py) added to the demo datastore.</summary>
     public IReadOnlyList<string> ExtraCorpus { get; init; } = [];
 

@@ -13,5 +13,7 @@ internal static class RepositoryPaths
 
     public static string DefaultCache => DemoModelPaths.DefaultCache;
 
+    public static string LargeCache => DemoModelPaths.LargeCorpusCache;
+
     public static string DefaultOutput => Path.Combine(Root, "artifacts", "main-job");
 }

@@ -3,8 +3,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 using Rest.Onnx.Bench.EndToEnd;
 using Rest.Onnx.DemoModel.Assets;
 using Rest.Onnx.Execution;
@@ -137,7 +135,7 @@ internal static class StepOverheadFigures
                         phases[rep] = p;
                         stepMs[rep] = o.CpuClock ? ms : Ms(p.Verification);
                     }
-                    var entry = Summarise(name, config, context, rows, bareMs, stepMs, phases, generator.Model.StepCosts);
+                    var entry = Summarise(name, config, context, rows, bareMs, stepMs, phases);
                     results.Add(entry);
                     log.WriteLine(Row(entry));
                 }
@@ -151,7 +149,7 @@ internal static class StepOverheadFigures
     }
 
     private static JsonObject Summarise(string name, ModelManifest config, int context, int rows, double[] bare, double[] step,
-        StepPhases[] phases, StepCostModel _)
+        StepPhases[] phases)
     {
         double Median(Func<StepPhases, long> f) => MedianOf([.. phases.Select(p => Ms(f(p)) * 1e3)]);
         var bareMedian = MedianOf(bare);

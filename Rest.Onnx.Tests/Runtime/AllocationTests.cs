@@ -26,9 +26,9 @@ public class AllocationTests
 
         // One layer's key cache at the end alone is 2 heads x 227 positions x 16 x 4 bytes = 29 KB.
         Assert.That(perStep, Is.LessThan(6000));
-        // A shared (gqa) cache is bound once; a plain step then creates only the mask's tensor header (and ONNX Runtime's
-        // managed API marshals the four names it rebinds).
-        if (variant == GraphVariant.Gqa && strategy == "none") Assert.That(perStep, Is.LessThan(600));
+        // A shared (gqa) cache is bound once; a step then creates only the mask's tensor header (and ONNX Runtime's
+        // managed API marshals the four names it rebinds); drafting and the auto budget's selection and cost curve add nothing.
+        if (variant == GraphVariant.Gqa) Assert.That(perStep, Is.LessThan(600));
     }
 
     private static (long Bytes, int Steps) Measure(Generator generator, int[] prompt, GenerationOptions options)

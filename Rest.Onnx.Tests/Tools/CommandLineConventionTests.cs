@@ -27,9 +27,9 @@ public sealed class CommandLineConventionTests
     [
         ("rest-datastore", ""), ("rest-datastore", "build"), ("rest-datastore", "info"), ("rest-datastore", "query"),
         ("rest-export", ""), ("rest-export", "convert"), ("rest-export", "tiny"),
-        ("rest-demo-model", ""), ("rest-demo-model", "prepare"), ("rest-demo-model", "corpus-text"), ("rest-demo-model", "list"), ("rest-demo-model", "encode-lines"),
+        ("rest-demo-model", ""), ("rest-demo-model", "prepare"), ("rest-demo-model", "corpus-text"), ("rest-demo-model", "list"), ("rest-demo-model", "encode-lines"), ("rest-demo-model", "corpus-large"),
         ("Rest.Onnx.Bench", ""), ("Rest.Onnx.Bench", "bench"), ("Rest.Onnx.Bench", "figures"), ("Rest.Onnx.Bench", "figures datastore"),
-        ("Rest.Onnx.Bench", "figures tokenizers"), ("Rest.Onnx.Bench", "figures engine"), ("Rest.Onnx.Bench", "figures race"), ("Rest.Onnx.Bench", "figures int4"),
+        ("Rest.Onnx.Bench", "figures tokenizers"), ("Rest.Onnx.Bench", "figures engine"), ("Rest.Onnx.Bench", "figures race"), ("Rest.Onnx.Bench", "figures int4"), ("Rest.Onnx.Bench", "figures datastore-scale"),
         ("Rest.Onnx.Bench", "figures step-overhead"),
     ];
 

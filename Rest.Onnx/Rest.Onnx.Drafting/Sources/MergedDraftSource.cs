@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Rest.Onnx.Drafting.Sources;
 
 /// <summary>
@@ -31,8 +33,12 @@ internal sealed class MergedDraftSource : IDraftSource
     private double[] _path = [];
     private int[] _order = [];
     private int[] _output = [];
+    private ulong[] _offeredBy = [];  // per union node: bit s set when source s offered it
     private int _count;
     private DraftTree? _last;
+    private readonly SourcePacing? _pacing;
+    private readonly bool[] _drafted;
+    private readonly int[] _marginal;
 
     /// <summary>Merges <paramref name="sources"/> under no budget but the destination's capacity, with a calibration of its own.</summary>
     /// <exception cref="ArgumentException">No sources, or a null one.</exception>
@@ -47,6 +53,15 @@ internal sealed class MergedDraftSource : IDraftSource
     /// <exception cref="ArgumentException">No sources, or a null one.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="budget"/> is negative.</exception>
     public MergedDraftSource(int budget, AcceptanceCalibration calibration, params IDraftSource[] sources)
+        : this(budget, calibration, pace: false, sources) { }
+
+    /// <summary>
+    /// Merges <paramref name="sources"/> into trees of at most <paramref name="budget"/> nodes whose odds <paramref name="calibration"/>
+    /// learns; with <paramref name="pace"/>, a source whose nodes do not pay for its drafting time pauses (<see cref="SourcePacing"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">No sources, a null one, or more than 64 to pace.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="budget"/> is negative.</exception>
+    public MergedDraftSource(int budget, AcceptanceCalibration calibration, bool pace, params IDraftSource[] sources)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(budget);
         ArgumentNullException.ThrowIfNull(calibration);
@@ -54,10 +69,17 @@ internal sealed class MergedDraftSource : IDraftSource
         if (sources.Length == 0) throw new ArgumentException("At least one draft source is needed.", nameof(sources));
         for (var i = 0; i < sources.Length; i++)
             if (sources[i] is null) throw new ArgumentException($"Draft source {i} is null.", nameof(sources));
+        if (pace && sources.Length > 64) throw new ArgumentException("At most 64 sources can be paced.", nameof(sources));
         _sources = sources;
         _budget = budget;
         _calibration = calibration;
+        _pacing = pace ? new SourcePacing(sources.Length) : null;
+        _drafted = new bool[sources.Length];
+        _marginal = new int[sources.Length];
     }
+
+    /// <summary>The pacing of the sources, or null when every source drafts every step.</summary>
+    internal SourcePacing? Pacing => _pacing;
 
     /// <summary>The calibration of the merged odds.</summary>
     public AcceptanceCalibration Calibration => _calibration;
@@ -75,7 +97,15 @@ internal sealed class MergedDraftSource : IDraftSource
         for (var s = 0; s < _sources.Length; s++)
         {
             var tree = _trees[s];
+            _drafted[s] = _pacing is null || _pacing.ShouldDraft(s);
+            if (!_drafted[s])
+            {
+                tree.Clear();
+                continue;
+            }
+            var start = Stopwatch.GetTimestamp();
             _sources[s].Draft(context, tree);
+            _pacing?.RecordCost(s, Stopwatch.GetTimestamp() - start);
             var placed = _placed[s];
             var tokens = tree.Tokens;
             var parents = tree.Parents;
@@ -92,7 +122,9 @@ internal sealed class MergedDraftSource : IDraftSource
                     _depth[node] = parent < 0 ? 1 : _depth[parent] + 1;
                     _best[node] = float.NaN;
                     _second[node] = float.NaN;
+                    _offeredBy[node] = 0;
                 }
+                _offeredBy[node] |= 1UL << (s & 63);
                 if (!float.IsNaN(odds[i]))
                 {
                     var p = Math.Clamp(odds[i], 0f, 1f);
@@ -155,10 +187,35 @@ internal sealed class MergedDraftSource : IDraftSource
     /// <inheritdoc/>
     public void Observe(ReadOnlySpan<int> modelTokens)
     {
-        foreach (var source in _sources) source.Observe(modelTokens);
+        for (var s = 0; s < _sources.Length; s++)
+            if (_drafted[s]) _sources[s].Observe(modelTokens);
+        _pacing?.StepEnded(Stopwatch.GetTimestamp(), modelTokens.Length);
+        if (_pacing is not null && _last is not null) ObservePacing(modelTokens);
         // Every merged candidate is labelled, verified or not (see AcceptanceCalibration.Observe).
         if (_last is { } tree) _calibration.Observe(tree, modelTokens);
         _last = null;
+    }
+
+    /// <summary>
+    /// Per source that drafted: how many more tokens of the model's path (<paramref name="modelTokens"/>, from the root)
+    /// the union of the candidates held than the union without that source's own nodes.
+    /// </summary>
+    private void ObservePacing(ReadOnlySpan<int> modelTokens)
+    {
+        _marginal.AsSpan().Clear();
+        var node = -1;
+        var depth = 0;
+        Span<int> without = stackalloc int[_sources.Length];
+        without.Fill(-1);
+        while (depth < modelTokens.Length && (node = Find(node, modelTokens[depth])) >= 0)
+        {
+            // The path without source s ends at the first node that only s offered.
+            for (var s = 0; s < _sources.Length; s++)
+                if (without[s] < 0 && _offeredBy[node] == 1UL << s) without[s] = depth;
+            depth++;
+        }
+        for (var s = 0; s < _sources.Length; s++) _marginal[s] = without[s] < 0 ? 0 : depth - without[s];
+        _pacing!.Observe(_marginal, _drafted);
     }
 
     private bool Before(int a, int b)
@@ -189,6 +246,7 @@ internal sealed class MergedDraftSource : IDraftSource
         _token = new int[union];
         _parent = new int[union];
         _depth = new int[union];
+        _offeredBy = new ulong[union];
         _best = new float[union];
         _second = new float[union];
         _odds = new double[union];

@@ -36,6 +36,7 @@ internal sealed unsafe class ForwardPass : IDisposable
     private readonly OrtValue[] _stepValues;         // tensors bound for the current run only
     private int _stepCount;
     private bool _kvBound;
+    private int _boundRows;
     private readonly TensorElementType _kvType;
     private readonly long[] _shape4 = new long[4];
     private int _rows;
@@ -97,10 +98,15 @@ internal sealed unsafe class ForwardPass : IDisposable
         try
         {
             // Inputs and outputs whose shape depends only on the row count are created once per count and rebound by name
-            // (a binding replaces what a name held); the mask's shape [1, 1, rows, past + rows] changes every step.
-            _binding.BindInput(_config.Inputs.InputIds, PerRows(_idsByRows, rows, _inputIds, TensorElementType.Int64, sizeof(long), 1, OrtMemoryInfo.DefaultInstance));
-            _binding.BindInput(_config.Inputs.PositionIds, PerRows(_positionsByRows, rows, _positionIds, TensorElementType.Int64, sizeof(long), 1, OrtMemoryInfo.DefaultInstance));
-            _binding.BindOutput(_config.Outputs.Logits, PerRows(_logitsByRows, rows, _logits, TensorElementType.Float, sizeof(float), _config.VocabSize, _backend.MemoryInfo));
+            // when the count changes (a binding replaces what a name held); the mask's shape [1, 1, rows, past + rows]
+            // changes every step.
+            if (rows != _boundRows)
+            {
+                _binding.BindInput(_config.Inputs.InputIds, PerRows(_idsByRows, rows, _inputIds, TensorElementType.Int64, sizeof(long), 1, OrtMemoryInfo.DefaultInstance));
+                _binding.BindInput(_config.Inputs.PositionIds, PerRows(_positionsByRows, rows, _positionIds, TensorElementType.Int64, sizeof(long), 1, OrtMemoryInfo.DefaultInstance));
+                _binding.BindOutput(_config.Outputs.Logits, PerRows(_logitsByRows, rows, _logits, TensorElementType.Float, sizeof(float), _config.VocabSize, _backend.MemoryInfo));
+                _boundRows = rows;
+            }
             _shape4[0] = 1;
             _shape4[1] = 1;
             _shape4[2] = rows;

@@ -85,9 +85,10 @@ public abstract class DraftingStrategy
         public override string Name => "hybrid";
         private readonly RestStrategy _rest = new(stores);
 
-        // Prompt lookup's and REST's own sources, merged by odds the model's "merged:hybrid" calibration learns.
+        // Prompt lookup's and REST's own sources, merged by odds the model's "merged:hybrid" calibration learns; a part
+        // that does not pay for its drafting time pauses.
         internal override IDraftSource CreateSource(DraftOptions options, RestModel model)
-            => new MergedDraftSource(options.CandidateBudget, model.Calibration("merged:hybrid"),
+            => new MergedDraftSource(options.CandidateBudget, model.Calibration("merged:hybrid"), pace: true,
                 PromptLookup.CreateSource(options, model), _rest.CreateSource(options, model));
     }
 

@@ -475,7 +475,7 @@ public sealed partial class Generator
         {
             var source = options.Drafting.CreateSource(options.Draft, _model);
             _source = history is not null
-                ? new Drafting.Sources.MergedDraftSource(options.Draft.CandidateBudget, _model.Calibration($"merged:{options.Drafting.Name}+history"), source,
+                ? new Drafting.Sources.MergedDraftSource(options.Draft.CandidateBudget, _model.Calibration($"merged:{options.Drafting.Name}+history"), pace: true, source,
                     new Drafting.Sources.HistoryDraftSource(history, options.Draft, _model.Calibration("history")))
                 : source;
             _sourceStrategy = options.Drafting;

@@ -29,6 +29,11 @@ internal sealed class StepCostModel
     private readonly int[][] _samples = new int[Classes][];
     private readonly double[] _sort = new double[Window];
     private readonly double[]?[] _curves = new double[Classes][];
+    // Curves are rebuilt into buffers that rotate per class (allocation-free once warm): a reader uses the span it got
+    // within one selection, and a buffer is rewritten only two rebuilds later, at least 2 x Rebuild recorded steps on.
+    private readonly double[][][] _buffers = new double[Classes][][];
+    private readonly int[] _nextBuffer = new int[Classes];
+    private readonly bool[] _known = new bool[MaxRows + 1];
     private readonly int[] _changes = new int[Classes];
     private bool _calibrated;
 
@@ -137,12 +142,16 @@ internal sealed class StepCostModel
 
     private double[] Build(int c)
     {
-        var curve = new double[MaxRows + 1];
         var any = false;
         for (var k = 0; k < Classes && !any; k++)
             for (var r = 1; r <= MaxRows && !any; r++) any = _samples[k][r] > 0;
         if (!any) return [];
-        var known = new bool[MaxRows + 1];
+        var buffers = _buffers[c] ??= [new double[MaxRows + 1], new double[MaxRows + 1], new double[MaxRows + 1]];
+        var curve = buffers[_nextBuffer[c]];
+        _nextBuffer[c] = (_nextBuffer[c] + 1) % buffers.Length;
+        Array.Clear(curve);
+        var known = _known;
+        Array.Clear(known);
         for (var r = 1; r <= MaxRows; r++)
         {
             // A cell is trusted from a few samples on (one sample may be a stall); otherwise borrow the nearest
@@ -192,18 +201,15 @@ internal sealed class StepCostModel
             // Only other classes' untrusted cells: take them as they are.
             for (var k = 0; k < Classes; k++)
                 for (var r = 1; r <= MaxRows; r++)
-                    if (_samples[k][r] > 0) return Flat(_seconds[k][r]);
+                    if (_samples[k][r] > 0)
+                    {
+                        Array.Fill(curve, _seconds[k][r]);
+                        return curve;
+                    }
         }
         var slope = previous > 0 ? Math.Max(0, (curve[last] - curve[previous]) / (last - previous)) : curve[last] / last;
         for (var g = last + 1; g <= MaxRows; g++) curve[g] = curve[last] + slope * (g - last);
         for (var r = MaxRows - 1; r >= 1; r--) curve[r] = Math.Min(curve[r], curve[r + 1]);
-        return curve;
-    }
-
-    private static double[] Flat(double seconds)
-    {
-        var curve = new double[MaxRows + 1];
-        Array.Fill(curve, seconds);
         return curve;
     }
 

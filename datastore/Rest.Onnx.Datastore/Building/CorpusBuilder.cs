@@ -79,6 +79,7 @@ public static class CorpusBuilder
             throw new ArgumentException($"{corpus.Format} input needs a tokenizer.", nameof(encode));
         if (files.Count == 0) throw new DatastoreBuildException("No input files: the corpus is empty.");
         ArgumentException.ThrowIfNullOrEmpty(output);
+        ArgumentOutOfRangeException.ThrowIfNegative(corpus.MaxTokens, nameof(corpus.MaxTokens));
         EnsureOutputIsNotAnInput(output, files);
 
         using var writer = DatastoreWriter.Create(output, options, progress);
@@ -86,6 +87,7 @@ public static class CorpusBuilder
         var batchChars = 0L;
         var results = Array.Empty<int[]>();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, corpus.Parallelism), CancellationToken = cancellationToken };
+        var reachedLimit = false;
 
         void Flush()
         {
@@ -102,7 +104,9 @@ public static class CorpusBuilder
                 if (error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(error).Throw();
             for (var i = 0; i < batch.Count; i++)
             {
-                writer.AddDocument(results[i], batch[i].Source);
+                // Past the token limit the rest of the batch is dropped: the store is a prefix of the inputs.
+                if (!reachedLimit) writer.AddDocument(results[i], batch[i].Source);
+                reachedLimit = corpus.MaxTokens > 0 && writer.TokenCount >= corpus.MaxTokens;
                 results[i] = [];
             }
             batch.Clear();
@@ -113,6 +117,7 @@ public static class CorpusBuilder
         long special = 0, invalid = 0, skippedInvalid = 0;
         foreach (var file in files)
         {
+            if (reachedLimit) break;
             cancellationToken.ThrowIfCancellationRequested();
             // Opening a FIFO blocks until a writer appears, a device may never end: only regular files are read.
             var kind = FileKinds.Of(file);
@@ -144,6 +149,7 @@ public static class CorpusBuilder
                 batchChars += document.Text.Length;
                 if (batchChars >= BatchChars || batch.Count >= BatchDocuments) Flush();
                 cancellationToken.ThrowIfCancellationRequested();
+                if (reachedLimit) break;
             }
             writer.FilesRead++;
         }

@@ -32,4 +32,11 @@ public sealed record CorpusOptions
 
     /// <summary>Threads used for tokenization; output order never depends on it.</summary>
     public int Parallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// Stop adding documents once the store holds at least this many tokens (separators included): the store is the
+    /// shortest prefix of the inputs, in order, that reaches it (all of them when they hold fewer). 0 = no limit.
+    /// Files after that point are not read; a batch already tokenized in parallel is the most that is wasted.
+    /// </summary>
+    public long MaxTokens { get; init; }
 }

@@ -24,6 +24,12 @@ public static class DemoModelPaths
     /// <summary>Where the exported demo model and the demo datastore are cached (<c>.cache/demo</c>, git-ignored).</summary>
     public static string DefaultCache => Path.Combine(RepositoryRoot, ".cache", "demo");
 
+    /// <summary>The context dev prompts (whole preceding functions, then a signature and docstring).</summary>
+    public static string ContextDevPrompts => Path.Combine(RepositoryRoot, "export", "demo-model", "dev-prompts-context.jsonl");
+
+    /// <summary>The large demo datastore's cache folder (downloaded packages, their files, the store).</summary>
+    public static string LargeCorpusCache => Path.Combine(RepositoryRoot, ".cache", "large");
+
     private static string FindRoot()
     {
         foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })

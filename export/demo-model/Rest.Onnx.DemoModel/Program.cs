@@ -10,11 +10,12 @@ internal static class Program
     /// <summary>Runs the command line with its own output writers (tests pass string writers).</summary>
     internal static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        var root = Cli.Root("rest-demo-model", "The demo model's data pipeline: corpus split, token files, dev prompts.");
+        var root = Cli.Root("rest-demo-model", "The demo model's data pipeline: corpus split, token files, dev prompts, the large demo datastore.");
         root.Add(PrepareCommand.Create());
         root.Add(CorpusTextCommand.Create());
         root.Add(ListCommand.Create());
         root.Add(EncodeLinesCommand.Create());
+        root.Add(CorpusLargeCommand.Create());
         return Cli.Run(root, args, output, error, _ => false);
     }
 }

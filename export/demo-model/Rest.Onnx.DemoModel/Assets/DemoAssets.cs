@@ -1,6 +1,8 @@
 using System.IO.Hashing;
 using Rest.Onnx.Datastore.Building;
+using Rest.Onnx.DemoModel;
 using Rest.Onnx.DemoModel.Corpus;
+using Rest.Onnx.DemoModel.Corpus.Large;
 using Rest.Onnx.Export;
 using Rest.Onnx.Tokenization;
 using Rest.Onnx.Manifest;
@@ -9,8 +11,8 @@ namespace Rest.Onnx.DemoModel.Assets;
 
 /// <summary>
 /// Makes what the main job and the chat server run on: the exported model (and its onnxruntime-genai variant) and
-/// the demo datastore, each cached under the cache folder (by default <see cref="DemoModelPaths.DefaultCache"/>) with
-/// a stamp of its inputs, rebuilt only when the inputs change.
+/// the demo datastores (small and large), each cached under the cache folder (by default <see cref="DemoModelPaths.DefaultCache"/>)
+/// with a stamp of its inputs, rebuilt only when the inputs change.
 /// </summary>
 public static class DemoAssets
 {
@@ -52,6 +54,18 @@ public static class DemoAssets
     }
 
     /// <summary>
+    /// The large demo datastore (<c>rest-demo-model corpus-large</c> with its defaults: demo tokenizer, both dev-prompt
+    /// files excluded), built into <c>.cache/large</c> unless its manifest shows the same inputs. Always the demo
+    /// tokenizer: a store for another model's tokenizer would replace the cached 100M-token build.
+    /// </summary>
+    public static string EnsureLargeDatastore(TextWriter log) => LargeCorpus.Ensure(new LargeCorpusOptions
+    {
+        Folder = DemoModelPaths.LargeCorpusCache,
+        Tokenizer = DemoModelPaths.Tokenizer,
+        PromptFiles = [DemoModelPaths.DevPrompts, DemoModelPaths.ContextDevPrompts],
+    }, log);
+
+    /// <summary>
     /// Builds (or reuses) the demo datastore: the non-held-out files of the demo corpus plus any extra
     /// sources, tokenized by the model's tokenizer, documents joined by its end-of-sequence id.
     /// </summary>
@@ -64,20 +78,13 @@ public static class DemoAssets
         var path = Path.Combine(cacheDir, name);
         var stamp = $"{tokenizer.Fingerprint};{files.Count};{HashText(string.Join('\n', files.Select(f => $"{f}:{new FileInfo(f).Length}")))}";
         var stampPath = path + ".stamp";
-        if (File.Exists(path) && File.Exists(stampPath) && File.ReadAllText(stampPath) == stamp) return path;
+        // Fresh only with its build figures beside it (figures datastore-scale reports them).
+        if (File.Exists(stampPath) && File.ReadAllText(stampPath) == stamp && StoreBuildFigures.TryRead(path) is not null) return path;
 
         log.WriteLine($"Building the demo datastore from {files.Count} files ({corpus.HeldOut.Count} held-out files excluded) ...");
         Directory.CreateDirectory(cacheDir);
-        var lastReport = TimeSpan.Zero;
-        var progress = new Progress<DatastoreBuildProgress>(p =>
-        {
-            if (p.Phase != DatastoreBuildPhase.Reading || p.Elapsed - lastReport > TimeSpan.FromSeconds(2))
-            {
-                lastReport = p.Elapsed;
-                log.WriteLine($"  {p.Phase}: {p.Files} files, {p.Tokens:N0} tokens, {p.TokensPerSecond / 1e3:F0}k tokens/s");
-            }
-        });
-        var summary = CorpusBuilder.Build(path, files, new CorpusOptions { Format = CorpusFormat.Text },
+        var (summary, build) = StoreBuildFigures.Measure(path, log, "demo datastore", 0, progress => CorpusBuilder.Build(
+            path, files, new CorpusOptions { Format = CorpusFormat.Text },
             new DatastoreBuildOptions
             {
                 VocabularySize = tokenizer.VocabularySize,
@@ -85,8 +92,9 @@ public static class DemoAssets
                 TokenizerFingerprint = tokenizer.Fingerprint,
                 Description = $"demo corpus {corpus.Root} (non-held-out){(extraCorpus.Count > 0 ? " + " + string.Join(", ", extraCorpus) : "")}",
             },
-            tokenizer, progress);
-        log.WriteLine($"  {summary.Tokens:N0} tokens in {summary.Documents} documents, {summary.FileLength / 1e6:F1} MB, {summary.Elapsed.TotalSeconds:F1} s");
+            tokenizer, progress));
+        log.WriteLine($"  {summary.Tokens:N0} tokens in {summary.Documents} documents, {summary.FileLength / 1e6:F1} MB, {build.Seconds:F1} s " +
+            $"(suffix array {build.SuffixArrayTokensPerSecond / 1e6:F2} M tokens/s, peak memory {build.PeakMemoryBytes / 1073741824.0:F2} GiB)");
         File.WriteAllText(stampPath, stamp);
         return path;
     }
