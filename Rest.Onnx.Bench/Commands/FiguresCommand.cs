@@ -37,7 +37,7 @@ internal static class FiguresCommand
         return new Command("figures", "plain-stopwatch figures")
         {
             datastore, tokenizers, costCurve, FiguresDatastoreScaleCommand.Create(), FiguresEngineCommand.Create(), FiguresRaceCommand.Create(), FiguresInt4Command.Create(),
-            FiguresStepOverheadCommand.Create(),
+            FiguresStepOverheadCommand.Create(), FiguresServeCommand.Create(),
         };
     }
 }

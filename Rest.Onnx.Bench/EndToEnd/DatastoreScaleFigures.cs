@@ -7,6 +7,7 @@ using Rest.Onnx.Bench.Reporting;
 using Rest.Onnx.Datastore.Reading;
 using Rest.Onnx.Datastore.Search;
 using Rest.Onnx.DemoModel;
+using Rest.Onnx.DemoModel.Assets;
 using Rest.Onnx.DemoModel.Corpus;
 using Rest.Onnx.DemoModel.Corpus.Large;
 using Rest.Onnx.Tokenization;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Rest.Onnx.Bench.Reporting;
 using Rest.Onnx.Datastore.Search;
+using Rest.Onnx.DemoModel.Assets;
 using Rest.Onnx.Export;
 using Rest.Onnx.Tokenization;
 using Rest.Onnx.Manifest;

@@ -11,7 +11,7 @@ internal static class RepositoryPaths
 
     public static string DemoPrompts => DemoModelPaths.DevPrompts;
 
-    public static string DefaultCache => Path.Combine(Root, ".cache", "demo");
+    public static string DefaultCache => DemoModelPaths.DefaultCache;
 
     public static string LargeCache => DemoModelPaths.LargeCorpusCache;
 

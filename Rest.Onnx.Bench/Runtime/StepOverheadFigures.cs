@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Rest.Onnx.Bench.EndToEnd;
+using Rest.Onnx.DemoModel.Assets;
+using Rest.Onnx.Execution;
 using Rest.Onnx.Export;
 using Rest.Onnx.Export.Tiny;
 using Rest.Onnx.Manifest;

@@ -173,6 +173,22 @@ public sealed class RestChatClientTests
     }
 
     [Test]
+    public async Task Per_request_generation_options_replace_the_clients_and_chat_options_apply_on_top()
+    {
+        var generation = new GenerationOptions { MaxNewTokens = 7, Drafting = DraftingStrategy.PromptLookup, Draft = new DraftOptions { Budget = 4 } };
+        var own = await _client.GetResponseAsync(Conversation, new ChatOptions { AdditionalProperties = new() { [RestChatClient.GenerationKey] = generation } });
+        Assert.That(own.Usage!.OutputTokenCount, Is.EqualTo(7), "the request's MaxNewTokens, not the client's 40");
+        Assert.That(own.Text, Is.EqualTo(Direct(_client, Conversation, maxNewTokens: 7)));
+
+        var capped = await _client.GetResponseAsync(Conversation, new ChatOptions { MaxOutputTokens = 3, AdditionalProperties = new() { [RestChatClient.GenerationKey] = generation } });
+        Assert.That(capped.Usage!.OutputTokenCount, Is.EqualTo(3), "ChatOptions.MaxOutputTokens applies on top");
+
+        var wrong = new ChatOptions { AdditionalProperties = new() { [RestChatClient.GenerationKey] = "fast" } };
+        var e = Assert.ThrowsAsync<ArgumentException>(() => _client.GetResponseAsync(Conversation, wrong));
+        Assert.That(e!.Message, Does.Contain(RestChatClient.GenerationKey));
+    }
+
+    [Test]
     public async Task Rest_and_hybrid_drafting_from_a_datastore_accept_drafts_and_give_the_greedy_text()
     {
         var prompt = _client.EncodePrompt(_client.RenderPrompt(Conversation));

@@ -3,11 +3,13 @@ using BenchTool = Rest.Onnx.Bench.Program;
 using DatastoreTool = Rest.Onnx.Datastore.Tool.Program;
 using DemoModelTool = Rest.Onnx.DemoModel.Program;
 using ExportTool = Rest.Onnx.Export.Tool.Program;
+using FuzzHarness = Rest.Onnx.Datastore.Fuzz.Program;
+using ServerTool = Rest.Onnx.Server.Program;
 
 namespace Rest.Onnx.Tests.Tools;
 
 /// <summary>
-/// The convention the four command lines share: generated help on every verb (exit 0), usage errors naming the
+/// The convention every command line shares (the four tools, the chat server and the fuzz harness): generated help on every verb (exit 0), usage errors naming the
 /// option (exit 2), runtime failures as one line on stderr (exit 1). Each tool runs in process with its own writers.
 /// </summary>
 public sealed class CommandLineConventionTests
@@ -20,7 +22,12 @@ public sealed class CommandLineConventionTests
         ["rest-export"] = ExportTool.Run,
         ["rest-demo-model"] = DemoModelTool.Run,
         ["Rest.Onnx.Bench"] = BenchTool.Run,
+        ["rest-server"] = ServerTool.Run,
+        ["Rest.Onnx.Datastore.Fuzz"] = FuzzHarness.Run,
     };
+
+    /// <summary>The tools with verbs (the server's root is its only command).</summary>
+    private static readonly string[] ToolsWithVerbs = ["rest-datastore", "rest-export", "rest-demo-model", "Rest.Onnx.Bench", "Rest.Onnx.Datastore.Fuzz"];
 
     /// <summary>Every verb path of every tool, the root ("") included.</summary>
     private static readonly (string Tool, string Verb)[] Verbs =
@@ -30,7 +37,8 @@ public sealed class CommandLineConventionTests
         ("rest-demo-model", ""), ("rest-demo-model", "prepare"), ("rest-demo-model", "corpus-text"), ("rest-demo-model", "list"), ("rest-demo-model", "encode-lines"), ("rest-demo-model", "corpus-large"),
         ("Rest.Onnx.Bench", ""), ("Rest.Onnx.Bench", "bench"), ("Rest.Onnx.Bench", "figures"), ("Rest.Onnx.Bench", "figures datastore"),
         ("Rest.Onnx.Bench", "figures tokenizers"), ("Rest.Onnx.Bench", "figures engine"), ("Rest.Onnx.Bench", "figures race"), ("Rest.Onnx.Bench", "figures int4"), ("Rest.Onnx.Bench", "figures datastore-scale"),
-        ("Rest.Onnx.Bench", "figures step-overhead"),
+        ("Rest.Onnx.Bench", "figures step-overhead"), ("Rest.Onnx.Bench", "figures serve"),
+        ("rest-server", ""), ("Rest.Onnx.Datastore.Fuzz", ""), ("Rest.Onnx.Datastore.Fuzz", "seed"),
     ];
 
     private static (int Code, string Out, string Error) Run(string tool, params string[] args)
@@ -102,9 +110,18 @@ public sealed class CommandLineConventionTests
     }
 
     [Test]
+    public void AStrayArgumentToTheServerIsAUsageError()
+    {
+        var (code, output, error) = Run("rest-server", "frobnicate");
+        Assert.That(code, Is.EqualTo(2), error);
+        Assert.That(error, Does.Contain("frobnicate"));
+        Assert.That(output, Is.Empty);
+    }
+
+    [Test]
     public void AnUnknownVerbIsAUsageError()
     {
-        foreach (var tool in Tools.Keys)
+        foreach (var tool in ToolsWithVerbs)
         {
             var (code, _, error) = Run(tool, "frobnicate");
             Assert.That(code, Is.EqualTo(2), tool);
@@ -164,6 +181,13 @@ public sealed class CommandLineConventionTests
         yield return Case("rest-export", "--in", "convert", "--out", "b");
         yield return Case("rest-datastore", "--budget", "query", "x.restds", "--ids", "1", "--budget", "-1");
         yield return Case("rest-datastore", "--format", "build", "--output", "x.restds", "--format", "csv", "in.txt");
+        yield return Case("rest-server", "--port", "--port", "70000");
+        yield return Case("rest-server", "--generators", "--generators", "0");
+        yield return Case("rest-server", "--budget", "--budget", "fast");
+        yield return Case("rest-server", "--drafting", "--drafting", "fast");
+        yield return Case("rest-server", "--host", "--host", "not a host");
+        yield return Case("Rest.Onnx.Bench", "--clients", "figures", "serve", "--clients", "1,0");
+        yield return Case("Rest.Onnx.Bench", "--configs", "figures", "serve", "--configs", "hybrid@fast");
     }
 
     [TestCaseSource(nameof(BadValues))]

@@ -17,7 +17,8 @@ namespace Rest.Onnx.Chat;
 /// <c>StopSequences</c> to <see cref="GenerationOptions.StopStrings"/>, <c>Temperature</c> above 0 to sampling
 /// (0 to greedy), <c>TopP</c>, <c>TopK</c> and <c>Seed</c> to <see cref="SamplingOptions"/>, <c>Instructions</c> to a
 /// leading system message; <c>AdditionalProperties[<see cref="DraftingKey"/>]</c> may carry a
-/// <see cref="DraftingStrategy"/> for one request. Responses carry <c>Usage</c> (input, output and cached input
+/// <see cref="DraftingStrategy"/> for one request, <c>AdditionalProperties[<see cref="GenerationKey"/>]</c> the whole
+/// <see cref="GenerationOptions"/> it starts from. Responses carry <c>Usage</c> (input, output and cached input
 /// tokens) and, in <c>AdditionalProperties</c>, the run's <see cref="GenerationStatistics"/> under
 /// <see cref="StatisticsKey"/> and its <see cref="StopReason"/> under <see cref="StopReasonKey"/>.
 /// </remarks>
@@ -25,6 +26,13 @@ public sealed class RestChatClient : IChatClient
 {
     /// <summary><c>ChatOptions.AdditionalProperties</c> key for a per-request <see cref="DraftingStrategy"/>.</summary>
     public const string DraftingKey = "rest.drafting";
+
+    /// <summary>
+    /// <c>ChatOptions.AdditionalProperties</c> key for per-request <see cref="GenerationOptions"/> that replace
+    /// <see cref="RestChatClientOptions.Generation"/> for that request (draft budget, history, ...); the other
+    /// <c>ChatOptions</c> (and <see cref="DraftingKey"/>) still apply on top.
+    /// </summary>
+    public const string GenerationKey = "rest.generation";
 
     /// <summary>Response <c>AdditionalProperties</c> key of the run's <see cref="GenerationStatistics"/>.</summary>
     public const string StatisticsKey = "rest.statistics";
@@ -242,7 +250,12 @@ public sealed class RestChatClient : IChatClient
 
     private GenerationOptions MapOptions(ChatOptions? options)
     {
-        var g = _options.Generation with { ReuseCachedPrefix = _options.ReuseCachedPrefix, StopTokenIds = _stopTokens };
+        var defaults = _options.Generation;
+        if (options?.AdditionalProperties?.TryGetValue(GenerationKey, out var generation) == true)
+        {
+            defaults = generation as GenerationOptions ?? throw new ArgumentException($"ChatOptions.AdditionalProperties[\"{GenerationKey}\"] must be GenerationOptions.", nameof(options));
+        }
+        var g = defaults with { ReuseCachedPrefix = _options.ReuseCachedPrefix, StopTokenIds = _stopTokens };
         if (options is null) return g;
         if (options.Tools is { Count: > 0 }) throw new NotSupportedException("RestChatClient does not support tools.");
         if (options.MaxOutputTokens is { } max) g = g with { MaxNewTokens = max };

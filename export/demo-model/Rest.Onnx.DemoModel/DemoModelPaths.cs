@@ -21,6 +21,9 @@ public static class DemoModelPaths
     /// <summary>The dev prompts (held-out functions to continue).</summary>
     public static string DevPrompts => Path.Combine(RepositoryRoot, "export", "demo-model", "dev-prompts.jsonl");
 
+    /// <summary>Where the exported demo model and the demo datastore are cached (<c>.cache/demo</c>, git-ignored).</summary>
+    public static string DefaultCache => Path.Combine(RepositoryRoot, ".cache", "demo");
+
     /// <summary>The context dev prompts (whole preceding functions, then a signature and docstring).</summary>
     public static string ContextDevPrompts => Path.Combine(RepositoryRoot, "export", "demo-model", "dev-prompts-context.jsonl");
 

@@ -7,13 +7,14 @@ using Rest.Onnx.Export;
 using Rest.Onnx.Tokenization;
 using Rest.Onnx.Manifest;
 
-namespace Rest.Onnx.Bench.EndToEnd;
+namespace Rest.Onnx.DemoModel.Assets;
 
 /// <summary>
-/// Makes what the main job runs on: the exported model (and its onnxruntime-genai variant) and the demo
-/// datastores (small and large), each cached under the cache folder with a stamp of its inputs, rebuilt only when the inputs change.
+/// Makes what the main job and the chat server run on: the exported model (and its onnxruntime-genai variant) and
+/// the demo datastores (small and large), each cached under the cache folder (by default <see cref="DemoModelPaths.DefaultCache"/>)
+/// with a stamp of its inputs, rebuilt only when the inputs change.
 /// </summary>
-internal static class DemoAssets
+public static class DemoAssets
 {
     private const string StampFile = "inputs.stamp";
 
@@ -59,7 +60,7 @@ internal static class DemoAssets
     /// </summary>
     public static string EnsureLargeDatastore(TextWriter log) => LargeCorpus.Ensure(new LargeCorpusOptions
     {
-        Folder = RepositoryPaths.LargeCache,
+        Folder = DemoModelPaths.LargeCorpusCache,
         Tokenizer = DemoModelPaths.Tokenizer,
         PromptFiles = [DemoModelPaths.DevPrompts, DemoModelPaths.ContextDevPrompts],
     }, log);
